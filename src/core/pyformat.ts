@@ -36,7 +36,8 @@ export function pyFormatFixed0(x: number): string {
   else if (frac < 0.5) n = floor;
   else n = floor % 2 === 0 ? floor : floor + 1;
   if (n === 0 && (x < 0 || Object.is(x, -0))) return "-0";
-  return String(n);
+  // Beyond 2^53 String() would print shortest digits or exponents; Python prints the exact value.
+  return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
 }
 
 // Python's str.isprintable(): everything except categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs

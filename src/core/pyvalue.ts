@@ -53,7 +53,8 @@ export interface PyObject {
 
 export function isPlainObject(v: unknown): v is PyObject {
   if (v === null || typeof v !== "object") return false;
-  if (Array.isArray(v) || v instanceof PyFloat || v instanceof PyDate || v instanceof PyDateTime) return false;
+  if (Array.isArray(v) || v instanceof PyFloat || v instanceof PyDate || v instanceof PyDateTime)
+    return false;
   return true;
 }
 
