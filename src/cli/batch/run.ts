@@ -1,0 +1,178 @@
+/**
+ * `check --batch`: streams JSONL requests (plain or gzip, file or stdin) through worker threads
+ * and writes JSONL decisions to stdout in input order. The main thread only moves bytes: it cuts
+ * the input at newlines and hands each chunk's memory to a worker, which decodes, decides and
+ * encodes. Small inputs are decided on the main thread, where starting workers would cost more
+ * than it saves.
+ */
+import { createReadStream } from "node:fs";
+import { availableParallelism } from "node:os";
+import { Readable } from "node:stream";
+import { Worker } from "node:worker_threads";
+import { createGunzip } from "node:zlib";
+import { encodeTagged } from "../../codec/tagged-json.js";
+import { openProject } from "../../config/open-project.js";
+import type { ProjectOverrides } from "../../config/project.js";
+import { evalTimeFromEpoch } from "../../core/time.js";
+import { EXIT, UsageError } from "../common.js";
+import { evalTimeFromFlag } from "../request-input.js";
+import { decideBytes, type LineContext } from "./line.js";
+import type { ChunkMessage, ChunkResult, WorkerInit } from "./worker.js";
+
+const CHUNK_BYTES = 1 << 20;
+const NEWLINE = 0x0a;
+
+export interface BatchOptions {
+  overrides: ProjectOverrides;
+  cache: boolean;
+  workers: number | undefined;
+  at: string | undefined;
+}
+
+export async function runBatch(source: string, options: BatchOptions): Promise<number> {
+  const opened = await openProject({ overrides: options.overrides, cache: options.cache });
+  const defaultTime = evalTimeFromEpoch(Date.now());
+  const forcedTime = options.at === undefined ? null : evalTimeFromFlag(options.at, Date.now());
+  const chunks = lineChunks(await openInput(source))[Symbol.asyncIterator]();
+  const first = await chunks.next();
+  if (first.done) return EXIT.OK;
+  const second = await chunks.next();
+  if (second.done) {
+    const ctx: LineContext = { world: opened.world, defaultTime, forcedTime };
+    await write(decideBytes(first.value, 1, ctx).out);
+    return EXIT.OK;
+  }
+  const pool = new Pool(options.workers ?? availableParallelism(), {
+    world: encodeTagged(opened.input),
+    defaultTime,
+    forcedTime,
+  });
+  try {
+    const inFlight: Promise<Uint8Array>[] = [];
+    const maxInFlight = pool.size * 3;
+    let lineNo = 1;
+    let next: IteratorResult<Uint8Array> = first;
+    let lookahead: IteratorResult<Uint8Array> | null = second;
+    while (!next.done) {
+      const chunk = next.value;
+      const lines = countNewlines(chunk);
+      inFlight.push(pool.run(chunk, lineNo));
+      lineNo += lines;
+      if (inFlight.length >= maxInFlight) await write(await inFlight.shift()!);
+      next = lookahead ?? (await chunks.next());
+      lookahead = null;
+    }
+    for (const p of inFlight) await write(await p);
+  } finally {
+    await pool.close();
+  }
+  return EXIT.OK;
+}
+
+async function openInput(source: string): Promise<Readable> {
+  const raw = source === "-" ? process.stdin : createReadStream(source, { highWaterMark: CHUNK_BYTES });
+  await new Promise<void>((resolve, reject) => {
+    if (source === "-") return resolve();
+    raw.once("open", () => resolve());
+    raw.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new UsageError(`--batch: cannot read ${source}: ${err.code ?? err.message}`)),
+    );
+  });
+  return raw;
+}
+
+/** Yields standalone byte chunks that end at a newline (the last may not), gunzipping if needed. */
+async function* lineChunks(raw: Readable): AsyncGenerator<Uint8Array> {
+  const input = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const head = await input.next();
+  if (head.done) return;
+  const all = Readable.from(
+    (async function* () {
+      yield head.value;
+      for (let next = await input.next(); !next.done; next = await input.next()) yield next.value;
+    })(),
+    { objectMode: false },
+  );
+  const gzipped = head.value[0] === 0x1f && head.value[1] === 0x8b;
+  const bytes: AsyncIterable<Buffer> = gzipped ? all.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : all;
+  let carry: Uint8Array = new Uint8Array(0);
+  for await (const piece of bytes) {
+    const buffered = concat(carry, piece);
+    const cut = buffered.lastIndexOf(NEWLINE) + 1;
+    if (cut === 0 || buffered.length < CHUNK_BYTES / 2) {
+      carry = buffered;
+      continue;
+    }
+    yield buffered.slice(0, cut);
+    carry = buffered.slice(cut);
+  }
+  if (carry.length > 0) yield carry.slice();
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function countNewlines(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}
+
+function write(bytes: Uint8Array | string): Promise<void> {
+  if (bytes.length === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    process.stdout.write(bytes, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Round-robin worker threads; chunk memory is transferred, never copied. */
+class Pool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<
+    number,
+    { resolve: (out: Uint8Array) => void; reject: (e: Error) => void }
+  >();
+  private seq = 0;
+
+  constructor(
+    readonly size: number,
+    init: WorkerInit,
+  ) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: init });
+      worker.on("message", (msg: ChunkResult) => {
+        this.waiting.get(msg.seq)?.resolve(msg.out);
+        this.waiting.delete(msg.seq);
+      });
+      worker.on("error", (err) => this.failAll(err));
+      this.workers.push(worker);
+    }
+  }
+
+  run(bytes: Uint8Array, firstLineNo: number): Promise<Uint8Array> {
+    const seq = this.seq++;
+    const worker = this.workers[seq % this.workers.length]!;
+    const owned =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return new Promise((resolve, reject) => {
+      this.waiting.set(seq, { resolve, reject });
+      worker.postMessage({ seq, bytes: owned, firstLineNo } satisfies ChunkMessage, [
+        owned.buffer as ArrayBuffer,
+      ]);
+    });
+  }
+
+  private failAll(err: Error): void {
+    for (const w of this.waiting.values()) w.reject(new Error(`batch worker failed: ${err.message}`));
+    this.waiting.clear();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
