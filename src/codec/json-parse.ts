@@ -17,9 +17,8 @@
  * `JsonParseError` where CPython raises `RecursionError` (at ~1000, depending on its stack), and
  * integers longer than 4300 digits are accepted (CPython 3.11+ raises `ValueError`).
  *
- * `needsLexemeParse(JSON.parse(text))` tells when `JSON.parse`'s result could differ. Note that
- * any int triggers it, so for request lines (most hold one) calling `parseJsonPy` directly is
- * faster than `JSON.parse` + check + re-parse (about 1.45x `JSON.parse`'s time vs 2.8x).
+ * `parseJson` (json-fast.ts) uses the platform's `JSON.parse` when the text shows that it would
+ * give the same result, and this parser otherwise.
  */
 import {
   isIntegerLikeKey,
@@ -377,26 +376,4 @@ function parseObject(): PyObject {
   if (order !== undefined) rememberKeyOrder(obj, order);
   depth--;
   return obj;
-}
-
-/**
- * Given what `JSON.parse` returned for some text, true when `parseJsonPy` on the same text could
- * give a different result: the value holds an integral number (its lexeme may have been `5.0`
- * or `1e+16`, or beyond 2^53), or an object with an integer-like key (JavaScript reorders those).
- * When false, `JSON.parse`'s result is exactly what `parseJsonPy` would return.
- */
-export function needsLexemeParse(value: unknown): boolean {
-  if (typeof value === "number") return Number.isInteger(value);
-  if (typeof value !== "object" || value === null) return typeof value === "bigint";
-  if (Array.isArray(value)) {
-    for (const item of value) if (needsLexemeParse(item)) return true;
-    return false;
-  }
-  if (value instanceof PyFloat) return true;
-  for (const key of Object.keys(value)) {
-    const k0 = key.charCodeAt(0);
-    if (k0 >= 48 && k0 <= 57 && isIntegerLikeKey(key)) return true;
-    if (needsLexemeParse((value as Record<string, unknown>)[key])) return true;
-  }
-  return false;
 }

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { CanonicalJsonError, canonicalize, canonicalizeWithout } from "../../src/codec/jcs.js";
-import { needsLexemeParse, parseJsonPy } from "../../src/codec/json-parse.js";
+import { isJsonParseExact, parseJson } from "../../src/codec/json-fast.js";
+import { parseJsonPy } from "../../src/codec/json-parse.js";
 import { pyJsonDumps } from "../../src/codec/python-json.js";
 import { PyDate, PyFloat, type PyValue, pyKeys } from "../../src/core/pyvalue.js";
 
@@ -226,22 +227,46 @@ describe("properties", () => {
     return v;
   }
 
-  test("needsLexemeParse has no false negatives", () => {
-    let skipped = 0;
+  test("isJsonParseExact has no false positives, and parseJson always equals parseJsonPy", () => {
+    let exact = 0;
     fc.assert(
       fc.property(fc.tuple(ws, doc, ws), ([a, t, b]) => {
         const text = a + t + b;
-        const js: unknown = JSON.parse(text);
         const py = parseJsonPy(text);
-        if (needsLexemeParse(js)) {
-          skipped++;
-          return;
-        }
+        expect(shape(parseJson(text))).toEqual(shape(py));
+        if (!isJsonParseExact(text)) return;
+        exact++;
+        const js: unknown = JSON.parse(text);
         expect(shape(py)).toEqual(shape(js));
         expect(pyJsonDumps(py)).toBe(pyJsonDumps(js as PyValue));
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
-    expect(skipped).toBeLessThan(2000);
+    expect(exact).toBeGreaterThan(100);
+  });
+
+  test("isJsonParseExact spots every lexeme JSON.parse would lose", () => {
+    for (const text of [
+      "5.0",
+      "[1e16]",
+      '{"a": -0.0}',
+      '{"10": 1}',
+      "12345678901234567",
+      '{"a": {"0": null}}',
+      "1E5",
+      '{"b": 1, "\\u0031": 2}',
+      "-0",
+      '{"1\\u0030": 1}',
+    ]) {
+      expect(isJsonParseExact(text), text).toBe(false);
+    }
+    for (const text of [
+      '{"a": "5.0", "b": [1, -2, 300]}',
+      '{"t": "2025-01-01T00:00:00.5Z"}',
+      '{"k": "\\"}',
+      '"x\\"',
+    ]) {
+      expect(isJsonParseExact(text), text).toBe(true);
+    }
   });
 });

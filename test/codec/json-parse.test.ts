@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { JsonParseError, MAX_JSON_DEPTH, needsLexemeParse, parseJsonPy } from "../../src/codec/json-parse.js";
+import { JsonParseError, MAX_JSON_DEPTH, parseJsonPy } from "../../src/codec/json-parse.js";
 import { pyFloatRepr } from "../../src/core/pyformat.js";
 import { isPlainObject, PY_KEY_ORDER, PyFloat, pyKeys } from "../../src/core/pyvalue.js";
 
@@ -145,20 +145,5 @@ describe("parseJsonPy value model", () => {
     };
     const text = JSON.stringify(doc);
     expect(parseJsonPy(text)).toStrictEqual(JSON.parse(text));
-  });
-});
-
-describe("needsLexemeParse", () => {
-  test("flags integral numbers and integer-like keys only", () => {
-    expect(needsLexemeParse(JSON.parse("5.0"))).toBe(true);
-    expect(needsLexemeParse(JSON.parse("[1.5, 2]"))).toBe(true);
-    expect(needsLexemeParse(JSON.parse('{"a": {"b": [1e16]}}'))).toBe(true);
-    expect(needsLexemeParse(JSON.parse('{"10": "x"}'))).toBe(true);
-    expect(needsLexemeParse(JSON.parse('{"a": {"4294967294": null}}'))).toBe(true);
-    expect(needsLexemeParse(JSON.parse('{"01": 0.5, "-1": "x", "4294967295": [1.5, "s", null, true]}'))).toBe(
-      false,
-    );
-    expect(needsLexemeParse(JSON.parse('{"a": "5.0", "b": [0.1, false]}'))).toBe(false);
-    expect(needsLexemeParse(12n)).toBe(true);
   });
 });

@@ -1,12 +1,13 @@
 /**
- * One batch line in, one decision line out (DESIGN.md §9). Shared by the main thread and the
- * workers. A line that cannot be judged becomes a DENY with the reason, never a silent skip.
+ * Batch lines in, decision lines out (DESIGN.md §9). Shared by the main thread and the workers.
+ * A line that cannot be judged becomes a DENY with the reason, never a silent skip.
  */
-import { parseJsonPy } from "../../codec/json-parse.js";
+import { parseJson } from "../../codec/json-fast.js";
 import { decide } from "../../core/decide.js";
-import { type EvalTime, parseTimestamp } from "../../core/time.js";
+import { type EvalTime, parseTimestamp, TimestampError } from "../../core/time.js";
 import type { World } from "../../core/world.js";
 import { InvalidRequestError, toDecisionRequest } from "../../pdp/request.js";
+import { DecisionWriter } from "./output.js";
 
 interface RawRequest {
   id?: unknown;
@@ -26,34 +27,26 @@ export interface LineContext {
   forcedTime: EvalTime | null;
 }
 
-let lastStamp = "";
-let lastTime: EvalTime | null = null;
-
 function timeOf(raw: RawRequest, ctx: LineContext): EvalTime {
   if (ctx.forcedTime !== null) return ctx.forcedTime;
   const stamp = raw.timestamp;
   if (stamp === undefined || stamp === null) return ctx.defaultTime;
   if (typeof stamp !== "string") throw new InvalidRequestError("timestamp must be an ISO-8601 string");
-  if (stamp !== lastStamp || lastTime === null) {
-    lastTime = parseTimestamp(stamp);
-    lastStamp = stamp;
-  }
-  return lastTime;
+  return parseTimestamp(stamp);
 }
 
-export function decideLine(line: string, lineNo: number, ctx: LineContext): string {
+function decideLine(line: string, lineNo: number, ctx: LineContext, out: DecisionWriter): void {
   let raw: RawRequest;
   try {
-    // Not JSON.parse: it turns 5.0 into 5, and 0.9.0 told them apart.
-    raw = parseJsonPy(line) as RawRequest;
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw))
-      return invalid(null, `line ${lineNo} is not a JSON object`);
+    // Python's json.loads semantics: 5.0 stays a float, as 0.9.0 saw it.
+    raw = parseJson(line) as RawRequest;
   } catch (err) {
-    return invalid(null, `line ${lineNo} is not valid JSON: ${(err as Error).message}`);
+    return invalid(out, null, `line ${lineNo} is not valid JSON: ${(err as Error).message}`);
   }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    return invalid(out, null, `line ${lineNo} is not a JSON object`);
   const id = raw.id ?? null;
   try {
-    const time = timeOf(raw, ctx);
     const request = toDecisionRequest({
       action: raw.action as string,
       target: raw.target as string | null,
@@ -61,37 +54,16 @@ export function decideLine(line: string, lineNo: number, ctx: LineContext): stri
       params: raw.params as never,
       ticketId: raw.ticket_id as string | null,
     });
-    const d = decide(request, ctx.world, time);
-    const policy = d.policy_matched === null ? "null" : jsonString(d.policy_matched);
-    return `{"id":${jsonValue(id)},"result":"${d.result}","policy_matched":${policy},"risk_class":"${d.risk_class}","effective_risk":"${d.effective_risk}","reason":${jsonString(d.reason)},"code":"${d.code}"}`;
+    out.write(id, decide(request, ctx.world, timeOf(raw, ctx)));
   } catch (err) {
-    if (err instanceof InvalidRequestError || (err as Error).name === "TimestampError")
-      return invalid(id, (err as Error).message);
+    if (err instanceof InvalidRequestError || err instanceof TimestampError)
+      return invalid(out, id, err.message);
     throw err;
   }
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
-const NON_ASCII_ALL = /[^\x00-\x7f]/g;
-
-/** JSON with every non-ASCII character escaped, so output lines are plain ASCII bytes. */
-function jsonString(s: string): string {
-  const text = JSON.stringify(s);
-  return NON_ASCII.test(text) ? escapeNonAscii(text) : text;
-}
-
-function jsonValue(v: unknown): string {
-  const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)) ?? "null";
-  return NON_ASCII.test(text) ? escapeNonAscii(text) : text;
-}
-
-function escapeNonAscii(text: string): string {
-  return text.replace(NON_ASCII_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-
-function invalid(id: unknown, why: string): string {
-  return jsonValue({
-    id,
+function invalid(out: DecisionWriter, id: unknown, why: string): void {
+  out.writeFields(id, {
     result: "deny",
     policy_matched: null,
     risk_class: "critical",
@@ -101,64 +73,105 @@ function invalid(id: unknown, why: string): string {
   });
 }
 
+const writers = new WeakMap<LineContext, DecisionWriter>();
+
+/** One writer per context, so its caches live as long as the batch. */
+function writerFor(ctx: LineContext): DecisionWriter {
+  let writer = writers.get(ctx);
+  if (writer === undefined) {
+    writer = new DecisionWriter();
+    writers.set(ctx, writer);
+  }
+  return writer;
+}
+
 const decoder = new TextDecoder();
 const HIGH_BYTE = /[\x80-\xff]/;
 
 /**
- * Decides every line of a UTF-8 chunk; returns the decisions as ASCII bytes, newline-terminated.
- * The chunk is read as Latin-1 (a plain copy, one byte per character); only a line holding
- * non-ASCII bytes is decoded as UTF-8 again.
+ * Decides every line of a run of UTF-8 pieces; returns the decisions as ASCII bytes, each line
+ * newline-terminated. Lines are read as Latin-1 (a plain byte copy); only a line holding non-ASCII
+ * bytes is decoded as UTF-8 again. Only a line that straddles two pieces is copied to join it.
  */
-export function decideBytes(
-  bytes: Uint8Array,
+export function decideParts(
+  parts: readonly Uint8Array[],
   firstLineNo: number,
   ctx: LineContext,
 ): { out: Uint8Array; lines: number } {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const latin1 = buffer.toString("latin1");
-  const { out, lines } = decideLines(latin1, firstLineNo, ctx, (start, end) => {
-    const line = latin1.slice(start, end);
-    return HIGH_BYTE.test(line) ? decoder.decode(bytes.subarray(start, end)) : line;
-  });
-  return { out: Buffer.from(out, "latin1"), lines };
-}
-
-/** Decides every line of a chunk of text; returns the decisions, newline-terminated. */
-export function decideChunk(
-  text: string,
-  firstLineNo: number,
-  ctx: LineContext,
-): { out: string; lines: number } {
-  return decideLines(text, firstLineNo, ctx, (start, end) => text.slice(start, end));
-}
-
-function decideLines(
-  text: string,
-  firstLineNo: number,
-  ctx: LineContext,
-  lineAt: (start: number, end: number) => string,
-): { out: string; lines: number } {
-  let out = "";
-  let lines = 0;
-  let start = 0;
-  let lineNo = firstLineNo;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end === -1) end = text.length;
-    if (!isBlank(text, start, end)) {
-      out += `${decideLine(lineAt(start, end), lineNo, ctx)}\n`;
-      lines++;
+  const out = writerFor(ctx);
+  const state = { lineNo: firstLineNo, lines: 0 };
+  let carry: Uint8Array | null = null;
+  for (const part of parts) {
+    const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+    let start = 0;
+    if (carry !== null) {
+      const newline = bytes.indexOf(NEWLINE);
+      const end = newline === -1 ? bytes.length : newline;
+      carry = Buffer.concat([carry, bytes.subarray(0, end)]);
+      if (newline === -1) continue;
+      decideRange(
+        Buffer.from(carry.buffer, carry.byteOffset, carry.byteLength),
+        0,
+        carry.length,
+        ctx,
+        out,
+        state,
+      );
+      carry = null;
+      start = newline + 1;
     }
-    lineNo++;
-    start = end + 1;
+    while (start < bytes.length) {
+      const newline = bytes.indexOf(NEWLINE, start);
+      if (newline === -1) {
+        carry = bytes.subarray(start);
+        break;
+      }
+      decideRange(bytes, start, newline, ctx, out, state);
+      start = newline + 1;
+    }
   }
-  return { out, lines };
+  if (carry !== null)
+    decideRange(
+      Buffer.from(carry.buffer, carry.byteOffset, carry.byteLength),
+      0,
+      carry.length,
+      ctx,
+      out,
+      state,
+    );
+  return { out: out.take(), lines: state.lines };
 }
 
-function isBlank(text: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
+const NEWLINE = 0x0a;
+
+function decideRange(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  ctx: LineContext,
+  out: DecisionWriter,
+  state: { lineNo: number; lines: number },
+): void {
+  const latin1 = bytes.latin1Slice(start, end);
+  if (!isBlank(latin1)) {
+    const line = HIGH_BYTE.test(latin1) ? decoder.decode(bytes.subarray(start, end)) : latin1;
+    decideLine(line, state.lineNo, ctx, out);
+    state.lines++;
+  }
+  state.lineNo++;
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c !== 32 && c !== 9 && c !== 13) return false;
   }
   return true;
+}
+
+declare module "node:buffer" {
+  interface Buffer {
+    /** Node's own fast Latin-1 slice (public since v0.x, untyped in @types/node). */
+    latin1Slice(start: number, end: number): string;
+  }
 }

@@ -16,7 +16,7 @@ import type { ProjectOverrides } from "../../config/project.js";
 import { evalTimeFromEpoch } from "../../core/time.js";
 import { EXIT, UsageError } from "../common.js";
 import { evalTimeFromFlag } from "../request-input.js";
-import { decideBytes, type LineContext } from "./line.js";
+import { decideParts, type LineContext } from "./line.js";
 import type { ChunkMessage, ChunkResult, WorkerInit } from "./worker.js";
 
 const CHUNK_BYTES = 1 << 20;
@@ -39,7 +39,7 @@ export async function runBatch(source: string, options: BatchOptions): Promise<n
   const second = await chunks.next();
   if (second.done) {
     const ctx: LineContext = { world: opened.world, defaultTime, forcedTime };
-    await write(decideBytes(first.value, 1, ctx).out);
+    await write(decideParts(first.value, 1, ctx).out);
     return EXIT.OK;
   }
   const pool = new Pool(options.workers ?? availableParallelism(), {
@@ -51,8 +51,8 @@ export async function runBatch(source: string, options: BatchOptions): Promise<n
     const inFlight: Promise<Uint8Array>[] = [];
     const maxInFlight = pool.size * 3;
     let lineNo = 1;
-    let next: IteratorResult<Uint8Array> = first;
-    let lookahead: IteratorResult<Uint8Array> | null = second;
+    let next: IteratorResult<Uint8Array[]> = first;
+    let lookahead: IteratorResult<Uint8Array[]> | null = second;
     while (!next.done) {
       const chunk = next.value;
       const lines = countNewlines(chunk);
@@ -81,8 +81,12 @@ async function openInput(source: string): Promise<Readable> {
   return raw;
 }
 
-/** Yields standalone byte chunks that end at a newline (the last may not), gunzipping if needed. */
-async function* lineChunks(raw: Readable): AsyncGenerator<Uint8Array> {
+/**
+ * Yields runs of byte pieces that together end at a newline (the last run may not), gunzipping if
+ * needed. Pieces that own their memory are passed on as they are, to be transferred, not copied;
+ * only the partial line after the last newline is copied.
+ */
+async function* lineChunks(raw: Readable): AsyncGenerator<Uint8Array[]> {
   const input = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const head = await input.next();
   if (head.done) return;
@@ -95,31 +99,34 @@ async function* lineChunks(raw: Readable): AsyncGenerator<Uint8Array> {
   );
   const gzipped = head.value[0] === 0x1f && head.value[1] === 0x8b;
   const bytes: AsyncIterable<Buffer> = gzipped ? all.pipe(createGunzip({ chunkSize: CHUNK_BYTES })) : all;
-  let carry: Uint8Array = new Uint8Array(0);
+  let pending: Uint8Array[] = [];
+  let size = 0;
   for await (const piece of bytes) {
-    const buffered = concat(carry, piece);
-    const cut = buffered.lastIndexOf(NEWLINE) + 1;
-    if (cut === 0 || buffered.length < CHUNK_BYTES / 2) {
-      carry = buffered;
+    const owned = ownsMemory(piece) ? piece : new Uint8Array(piece);
+    const newline = owned.lastIndexOf(NEWLINE);
+    if (newline === -1 || size + owned.length < CHUNK_BYTES / 2) {
+      pending.push(owned);
+      size += owned.length;
       continue;
     }
-    yield buffered.slice(0, cut);
-    carry = buffered.slice(cut);
+    // Copied before the piece's memory is transferred away with the rest of it.
+    const tail = new Uint8Array(owned.subarray(newline + 1));
+    pending.push(owned.subarray(0, newline + 1));
+    yield pending;
+    pending = tail.length > 0 ? [tail] : [];
+    size = tail.length;
   }
-  if (carry.length > 0) yield carry.slice();
+  if (pending.length > 0) yield pending;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+function ownsMemory(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 }
 
-function countNewlines(bytes: Uint8Array): number {
+function countNewlines(parts: readonly Uint8Array[]): number {
   let n = 0;
-  for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) n++;
+  for (const bytes of parts)
+    for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) n++;
   return n;
 }
 
@@ -154,17 +161,17 @@ class Pool {
     }
   }
 
-  run(bytes: Uint8Array, firstLineNo: number): Promise<Uint8Array> {
+  run(parts: Uint8Array[], firstLineNo: number): Promise<Uint8Array> {
     const seq = this.seq++;
     const worker = this.workers[seq % this.workers.length]!;
-    const owned =
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    return new Promise((resolve, reject) => {
+    const transfer = [...new Set(parts.map((p) => p.buffer as ArrayBuffer))];
+    const result = new Promise<Uint8Array>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
-      worker.postMessage({ seq, bytes: owned, firstLineNo } satisfies ChunkMessage, [
-        owned.buffer as ArrayBuffer,
-      ]);
+      worker.postMessage({ seq, parts, firstLineNo } satisfies ChunkMessage, transfer);
     });
+    // Awaited later, in order; until then a failure must not count as an unhandled rejection.
+    result.catch(() => undefined);
+    return result;
   }
 
   private failAll(err: Error): void {

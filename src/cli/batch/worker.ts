@@ -3,7 +3,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { decodeTagged } from "../../codec/tagged-json.js";
 import type { EvalTime } from "../../core/time.js";
 import { compileWorld, type WorldInput } from "../../core/world.js";
-import { decideBytes, type LineContext } from "./line.js";
+import { decideParts, type LineContext } from "./line.js";
 
 export interface WorkerInit {
   world: string;
@@ -13,7 +13,8 @@ export interface WorkerInit {
 
 export interface ChunkMessage {
   seq: number;
-  bytes: Uint8Array;
+  /** Consecutive pieces of input that together end at a newline. */
+  parts: Uint8Array[];
   firstLineNo: number;
 }
 
@@ -30,6 +31,6 @@ const ctx: LineContext = {
 };
 
 parentPort!.on("message", (msg: ChunkMessage) => {
-  const out = decideBytes(msg.bytes, msg.firstLineNo, ctx).out;
+  const out = decideParts(msg.parts, msg.firstLineNo, ctx).out;
   parentPort!.postMessage({ seq: msg.seq, out } satisfies ChunkResult, [out.buffer as ArrayBuffer]);
 });
