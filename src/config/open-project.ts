@@ -96,9 +96,7 @@ function cacheDir(configFile: string | null, env: NodeJS.ProcessEnv): string {
 /** Invalidates cache entries when the loader code itself changes (development builds). */
 function codeStamp(): string {
   try {
-    const here = fileURLToPath(new URL("./load-world.js", import.meta.url));
-    const schemas = fileURLToPath(new URL("./schemas.js", import.meta.url));
-    return `${statSync(here).mtimeMs}:${statSync(schemas).mtimeMs}`;
+    return String(statSync(fileURLToPath(import.meta.url)).mtimeMs);
   } catch {
     return "";
   }

@@ -225,3 +225,60 @@ describe("init", () => {
     expect(again.stdout).toContain("Nothing to create");
   });
 });
+
+describe("check --batch streaming", () => {
+  it("gives identical, ordered output for a multi-megabyte file, gzip, stdin and one worker", () => {
+    const dir = tempDir();
+    const templates = [
+      { action: "get-pod-logs", target: "dev/debug-pod", params: { namespace: "dev", pod: "debug-pod" } },
+      {
+        action: "scale-deployment",
+        target: "dev/test-app",
+        params: { namespace: "dev", deployment: "test-app", replicas: 3.0 },
+      },
+      {
+        action: "restart-deployment",
+        target: "prod/api-server",
+        params: { namespace: "prod", deployment: "api-server" },
+      },
+      { action: "delete-namespace", target: "dev/ünïcode", params: { namespace: "dév" } },
+    ];
+    const lines: string[] = [];
+    for (let i = 0; i < 16_000; i++) {
+      const t = templates[i % templates.length]!;
+      lines.push(
+        JSON.stringify({
+          id: `r-${i}`,
+          ...t,
+          caller: `agent-${i % 7}`,
+          timestamp: "2025-06-04T12:00:00Z",
+          ticket_id: null,
+        }).replace('"replicas":3', '"replicas":3.0'),
+      );
+    }
+    const text = `${lines.join("\n")}\n`;
+    expect(text.length).toBeGreaterThan(3_000_000);
+    const plain = join(dir, "requests.jsonl");
+    writeFileSync(plain, text);
+    writeFileSync(`${plain}.gz`, gzipSync(text));
+    const outputs = [
+      cli(["check", "--batch", plain]),
+      cli(["check", "--batch", `${plain}.gz`]),
+      cli(["check", "--batch", "-"], { input: text }),
+      cli(["check", "--batch", plain, "--workers", "1"]),
+    ];
+    for (const r of outputs) expect([r.code, r.stderr]).toEqual([0, ""]);
+    const decisions = outputs[0]!.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(decisions.map((d) => d.id)).toEqual(lines.map((_, i) => `r-${i}`));
+    expect(decisions[1].reason).toBe("Invalid parameters: Parameter 'replicas': expected integer, got float");
+    expect(decisions[3].reason).toBe(
+      "Invalid parameters: Parameter 'namespace': value does not match pattern '^[a-z][a-z0-9-]{0,62}$'",
+    );
+    expect(decisions[3].target).toBeUndefined(); // batch lines carry only the compat fields and the code
+    expect(/^[\x00-\x7f]*$/.test(outputs[0]!.stdout)).toBe(true);
+    for (const r of outputs.slice(1)) expect(r.stdout).toBe(outputs[0]!.stdout);
+  });
+});

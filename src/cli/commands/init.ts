@@ -2,12 +2,9 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { packageRoot } from "../../package-root.js";
 import { EXIT, print, printJson, wantsJson, withJsonOption } from "../common.js";
-
-/** The package root, where the shipped catalogue lives (two levels above dist/cli/ or src/cli/). */
-const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 const CONFIG = `# Agent-Safe project configuration. Paths are relative to this file.
 # Reference: docs/configuration.md
@@ -34,6 +31,7 @@ export function registerInit(program: Command): void {
     );
   withJsonOption(cmd);
   cmd.action((directory: string, opts: { json?: boolean; jsonOutput?: boolean }) => {
+    const PACKAGE_ROOT = packageRoot();
     const root = resolve(directory);
     const created: string[] = [];
     const skipped: string[] = [];
