@@ -1,8 +1,8 @@
 /** What every command shares: the project options, exit codes, errors and output helpers. */
-import { type Command, Option } from "commander";
 import { type ConfigIssue, formatIssue } from "../config/errors.js";
 import type { ProjectOverrides } from "../config/project.js";
 import { PROFILES, type Profile } from "../core/types.js";
+import type { OptionSpec } from "./spec.js";
 
 export const EXIT = { OK: 0, DENY: 1, FAILED: 1, USAGE: 2, APPROVAL: 3 } as const;
 
@@ -24,24 +24,29 @@ export interface CommonOptions {
   debug?: boolean;
 }
 
-/** Adds --config/--actions/--policies/--inventory/--profile (and the 0.9.0 spellings). */
-export function withProjectOptions(cmd: Command): Command {
-  return cmd
-    .option("--config <file>", "agent-safe.yaml to use (default: found from the working directory upwards)")
-    .option("--actions <dir>", "action definitions directory (default: ./actions)")
-    .addOption(new Option("--registry <dir>", "alias of --actions").hideHelp())
-    .option("--policies <dir>", "policy files directory (default: ./policies)")
-    .option("--inventory <file>", "target inventory (default: ./inventory.yaml if it exists)")
-    .addOption(new Option("--profile <profile>", "decision semantics").choices(PROFILES))
-    .option("--no-cache", "do not use or write the compiled-world cache")
-    .option("--debug", "show stack traces on errors");
-}
+/** --config/--actions/--policies/--inventory/--profile (and the 0.9.0 spellings), on every command. */
+export const PROJECT_OPTIONS: readonly OptionSpec[] = [
+  {
+    flags: "--config <file>",
+    description: "agent-safe.yaml to use (default: found from the working directory upwards)",
+  },
+  { flags: "--actions <dir>", description: "action definitions directory (default: ./actions)" },
+  { flags: "--registry <dir>", description: "alias of --actions", hidden: true },
+  { flags: "--policies <dir>", description: "policy files directory (default: ./policies)" },
+  { flags: "--inventory <file>", description: "target inventory (default: ./inventory.yaml if it exists)" },
+  {
+    flags: "--profile <profile>",
+    description: "decision semantics: strict (default) or reference (0.9.0)",
+    choices: PROFILES,
+  },
+  { flags: "--no-cache", description: "do not use or write the compiled-world cache" },
+  { flags: "--debug", description: "show stack traces on errors" },
+];
 
-export function withJsonOption(cmd: Command): Command {
-  return cmd
-    .option("--json", "print machine-readable JSON")
-    .addOption(new Option("--json-output", "alias of --json").hideHelp());
-}
+export const JSON_OPTIONS: readonly OptionSpec[] = [
+  { flags: "--json", description: "print machine-readable JSON" },
+  { flags: "--json-output", description: "alias of --json", hidden: true },
+];
 
 export function wantsJson(opts: CommonOptions): boolean {
   return opts.json === true || opts.jsonOutput === true;

@@ -1,61 +1,40 @@
 /**
- * `agent-safe`: the command-line interface. Each command lives in its own file under commands/
- * and imports what it needs lazily, so start-up stays fast. Exit codes: 0 allow / success,
- * 1 deny / failed check, 2 usage or configuration error, 3 require approval.
+ * `agent-safe`: the command-line interface. Each command is one file under commands/ that declares
+ * its arguments, options and handler. A well-formed invocation runs straight from that declaration;
+ * help, version and usage errors go through commander, loaded only then.
+ * Exit codes: 0 allow / success, 1 deny / failed check, 2 usage or configuration error,
+ * 3 require approval.
  */
-import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/errors.js";
-import { VERSION } from "../version.js";
-import { registerCheck } from "./commands/check.js";
-import { registerExplain } from "./commands/explain.js";
-import { registerInit } from "./commands/init.js";
-import { registerListActions } from "./commands/list-actions.js";
-import { registerTest } from "./commands/test.js";
-import { registerValidate } from "./commands/validate.js";
+import { checkCommand } from "./commands/check.js";
+import { explainCommand } from "./commands/explain.js";
+import { initCommand } from "./commands/init.js";
+import { listActionsCommand } from "./commands/list-actions.js";
+import { testCommand } from "./commands/test.js";
+import { validateCommand } from "./commands/validate.js";
 import { EXIT, printErr, UsageError } from "./common.js";
+import { type CommandSpec, fastParse } from "./spec.js";
 
-export function buildProgram(): Command {
-  const program = new Command()
-    .name("agent-safe")
-    .description(
-      "Decide what an AI agent may do to your infrastructure: ALLOW, DENY or REQUIRE_APPROVAL,\n" +
-        "from action definitions, a target inventory and priority-ordered policy rules.",
-    )
-    .version(`agent-safe, version ${VERSION}`, "-V, --version")
-    .showHelpAfterError("(run with --help for usage)")
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) })
-    .addHelpText(
-      "after",
-      `
-Exit codes: 0 allow or success, 1 deny or a failed check, 2 usage or configuration error,
-3 require approval.
-
-Examples:
-  agent-safe check restart-deployment --target dev/test-app --params '{"namespace":"dev","deployment":"test-app"}'
-  agent-safe explain delete-namespace --target prod/payments-ns --params '{"namespace":"payments"}'
-  agent-safe test tests/policy/
-  agent-safe validate --strict`,
-    );
-  for (const register of [
-    registerInit,
-    registerCheck,
-    registerExplain,
-    registerTest,
-    registerValidate,
-    registerListActions,
-  ]) {
-    register(program);
-  }
-  for (const cmd of program.commands) cmd.exitOverride();
-  return program;
-}
+export const COMMANDS: readonly CommandSpec[] = [
+  initCommand,
+  checkCommand,
+  explainCommand,
+  testCommand,
+  validateCommand,
+  listActionsCommand,
+];
 
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram();
   const debug = argv.includes("--debug");
   try {
-    await program.parseAsync(argv);
+    const spec = COMMANDS.find((c) => c.name === argv[2]);
+    const parsed = spec === undefined ? null : fastParse(spec, argv.slice(3));
+    if (spec !== undefined && parsed !== null) {
+      await spec.run(parsed.args, parsed.options);
+    } else {
+      const { buildProgram } = await import("./program.js");
+      await buildProgram(COMMANDS).parseAsync(argv);
+    }
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.OK;
   } catch (err) {
     return reportError(err, debug);
@@ -63,9 +42,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 }
 
 function reportError(err: unknown, debug: boolean): number {
-  if (err instanceof CommanderError) {
-    // Help and version are "errors" to commander; they already printed.
-    return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  const commander = err as { code?: unknown; exitCode?: unknown };
+  if (typeof commander.code === "string" && commander.code.startsWith("commander.")) {
+    // Help and version are "errors" to commander; both have already printed.
+    return commander.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   }
   if (err instanceof ConfigError) {
     for (const line of err.lines()) printErr(`error: ${line}`);

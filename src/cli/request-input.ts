@@ -7,6 +7,19 @@ import type { CallerInput } from "../pdp/caller.js";
 import type { Decision } from "../pdp/decision.js";
 import type { CheckRequest } from "../pdp/request.js";
 import { EXIT, print, UsageError } from "./common.js";
+import type { OptionSpec } from "./spec.js";
+
+/** The request flags `check` and `explain` share. */
+export const REQUEST_OPTIONS: readonly OptionSpec[] = [
+  { flags: "-t, --target <id>", description: "target id from the inventory, e.g. prod/api-server" },
+  {
+    flags: "-c, --caller <id|json>",
+    description: "the caller: an agent id, or a JSON identity object {agent_id, roles, groups, ...}",
+  },
+  { flags: "-p, --params <json>", description: "action parameters as a JSON object" },
+  { flags: "--ticket-id <id>", description: "external change-ticket id (for require_ticket rules)" },
+  { flags: "--at <time>", description: "evaluate as of this ISO-8601 time instead of now (what-if)" },
+];
 
 export interface RequestFlags {
   target?: string;

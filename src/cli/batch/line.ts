@@ -41,10 +41,13 @@ function decideLine(line: string, lineNo: number, ctx: LineContext, out: Decisio
     // Python's json.loads semantics: 5.0 stays a float, as 0.9.0 saw it.
     raw = parseJson(line) as RawRequest;
   } catch (err) {
-    return invalid(out, null, `line ${lineNo} is not valid JSON: ${(err as Error).message}`);
+    invalid(out, null, `line ${lineNo} is not valid JSON: ${(err as Error).message}`);
+    return;
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
-    return invalid(out, null, `line ${lineNo} is not a JSON object`);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    invalid(out, null, `line ${lineNo} is not a JSON object`);
+    return;
+  }
   const id = raw.id ?? null;
   try {
     const request = toDecisionRequest({
@@ -56,9 +59,8 @@ function decideLine(line: string, lineNo: number, ctx: LineContext, out: Decisio
     });
     out.write(id, decide(request, ctx.world, timeOf(raw, ctx)));
   } catch (err) {
-    if (err instanceof InvalidRequestError || err instanceof TimestampError)
-      return invalid(out, id, err.message);
-    throw err;
+    if (!(err instanceof InvalidRequestError || err instanceof TimestampError)) throw err;
+    invalid(out, id, err.message);
   }
 }
 

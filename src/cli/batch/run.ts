@@ -17,7 +17,7 @@ import { evalTimeFromEpoch } from "../../core/time.js";
 import { EXIT, UsageError } from "../common.js";
 import { evalTimeFromFlag } from "../request-input.js";
 import { decideParts, type LineContext } from "./line.js";
-import type { ChunkMessage, ChunkResult, WorkerInit } from "./worker.js";
+import type { ChunkResult, WorkerInit, WorkerMessage } from "./worker.js";
 
 const CHUNK_BYTES = 1 << 20;
 const NEWLINE = 0x0a;
@@ -30,23 +30,27 @@ export interface BatchOptions {
 }
 
 export async function runBatch(source: string, options: BatchOptions): Promise<number> {
-  const opened = await openProject({ overrides: options.overrides, cache: options.cache });
   const defaultTime = evalTimeFromEpoch(Date.now());
   const forcedTime = options.at === undefined ? null : evalTimeFromFlag(options.at, Date.now());
   const chunks = lineChunks(await openInput(source))[Symbol.asyncIterator]();
   const first = await chunks.next();
+  const second = first.done ? first : await chunks.next();
+  // Workers start while the project loads: their start-up overlaps ours.
+  const pool = second.done ? null : new Pool(options.workers ?? availableParallelism());
+  let opened: Awaited<ReturnType<typeof openProject>>;
+  try {
+    opened = await openProject({ overrides: options.overrides, cache: options.cache });
+  } catch (err) {
+    await pool?.close();
+    throw err;
+  }
   if (first.done) return EXIT.OK;
-  const second = await chunks.next();
-  if (second.done) {
+  if (pool === null) {
     const ctx: LineContext = { world: opened.world, defaultTime, forcedTime };
     await write(decideParts(first.value, 1, ctx).out);
     return EXIT.OK;
   }
-  const pool = new Pool(options.workers ?? availableParallelism(), {
-    world: encodeTagged(opened.input),
-    defaultTime,
-    forcedTime,
-  });
+  pool.init({ world: encodeTagged(opened.input), defaultTime, forcedTime });
   try {
     const inFlight: Promise<Uint8Array>[] = [];
     const maxInFlight = pool.size * 3;
@@ -146,12 +150,9 @@ class Pool {
   >();
   private seq = 0;
 
-  constructor(
-    readonly size: number,
-    init: WorkerInit,
-  ) {
+  constructor(readonly size: number) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: init });
+      const worker = new Worker(new URL("./worker.js", import.meta.url));
       worker.on("message", (msg: ChunkResult) => {
         this.waiting.get(msg.seq)?.resolve(msg.out);
         this.waiting.delete(msg.seq);
@@ -161,13 +162,18 @@ class Pool {
     }
   }
 
+  /** The world and clock; must come before the first chunk (messages arrive in order). */
+  init(init: WorkerInit): void {
+    for (const w of this.workers) w.postMessage({ init } satisfies WorkerMessage);
+  }
+
   run(parts: Uint8Array[], firstLineNo: number): Promise<Uint8Array> {
     const seq = this.seq++;
     const worker = this.workers[seq % this.workers.length]!;
     const transfer = [...new Set(parts.map((p) => p.buffer as ArrayBuffer))];
     const result = new Promise<Uint8Array>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
-      worker.postMessage({ seq, parts, firstLineNo } satisfies ChunkMessage, transfer);
+      worker.postMessage({ chunk: { seq, parts, firstLineNo } } satisfies WorkerMessage, transfer);
     });
     // Awaited later, in order; until then a failure must not count as an unhandled rejection.
     result.catch(() => undefined);

@@ -1,5 +1,5 @@
-/** A batch worker thread: holds its own compiled world and decides chunks of lines. */
-import { parentPort, workerData } from "node:worker_threads";
+/** A batch worker thread: receives the world once, then decides chunks of lines. */
+import { parentPort } from "node:worker_threads";
 import { decodeTagged } from "../../codec/tagged-json.js";
 import type { EvalTime } from "../../core/time.js";
 import { compileWorld, type WorldInput } from "../../core/world.js";
@@ -18,19 +18,23 @@ export interface ChunkMessage {
   firstLineNo: number;
 }
 
+export type WorkerMessage = { init: WorkerInit } | { chunk: ChunkMessage };
+
 export interface ChunkResult {
   seq: number;
   out: Uint8Array;
 }
 
-const init = workerData as WorkerInit;
-const ctx: LineContext = {
-  world: compileWorld(decodeTagged<WorldInput>(init.world)),
-  defaultTime: init.defaultTime,
-  forcedTime: init.forcedTime,
-};
+let ctx: LineContext | null = null;
 
-parentPort!.on("message", (msg: ChunkMessage) => {
-  const out = decideParts(msg.parts, msg.firstLineNo, ctx).out;
-  parentPort!.postMessage({ seq: msg.seq, out } satisfies ChunkResult, [out.buffer as ArrayBuffer]);
+parentPort!.on("message", (msg: WorkerMessage) => {
+  if ("init" in msg) {
+    const { world, defaultTime, forcedTime } = msg.init;
+    ctx = { world: compileWorld(decodeTagged<WorldInput>(world)), defaultTime, forcedTime };
+    return;
+  }
+  if (ctx === null) throw new Error("batch worker received a chunk before its world");
+  const { seq, parts, firstLineNo } = msg.chunk;
+  const out = decideParts(parts, firstLineNo, ctx).out;
+  parentPort!.postMessage({ seq, out } satisfies ChunkResult, [out.buffer as ArrayBuffer]);
 });

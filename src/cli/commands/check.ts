@@ -1,26 +1,27 @@
 /** `agent-safe check`: one decision, a plan of steps (--plan), or a JSONL batch (--batch). */
-import type { Command } from "commander";
 import { openProject } from "../../config/open-project.js";
 import { evaluate } from "../../pdp/pdp.js";
 import {
   type CommonOptions,
   EXIT,
+  JSON_OPTIONS,
+  PROJECT_OPTIONS,
   print,
   printJson,
   printWarnings,
   projectOverrides,
   UsageError,
   wantsJson,
-  withJsonOption,
-  withProjectOptions,
 } from "../common.js";
 import {
   evalTimeFromFlag,
   exitCodeFor,
   printDecision,
+  REQUEST_OPTIONS,
   type RequestFlags,
   requestFromFlags,
 } from "../request-input.js";
+import type { CommandSpec } from "../spec.js";
 
 interface CheckOptions extends CommonOptions, RequestFlags {
   plan?: string;
@@ -28,36 +29,30 @@ interface CheckOptions extends CommonOptions, RequestFlags {
   workers?: string;
 }
 
-export function registerCheck(program: Command): void {
-  const cmd = program
-    .command("check")
-    .argument("[action]", "the action to check, e.g. restart-deployment")
-    .summary("decide whether an action may run")
-    .description(
-      "Decide whether ACTION may run against a target, with the given parameters and caller.\n" +
-        "Prints ALLOW, DENY or REQUIRE_APPROVAL with the reason and the rule that decided.",
-    )
-    .option("-t, --target <id>", "target id from the inventory, e.g. prod/api-server")
-    .option(
-      "-c, --caller <id|json>",
-      "the caller: an agent id, or a JSON identity object {agent_id, roles, groups, ...}",
-    )
-    .option("-p, --params <json>", "action parameters as a JSON object")
-    .option("--ticket-id <id>", "external change-ticket id (for require_ticket rules)")
-    .option("--at <time>", "evaluate as of this ISO-8601 time instead of now (what-if)")
-    .option(
-      "--plan <file>",
-      "check every step of a plan (YAML or JSON list of {action, target, caller, params, ticket_id})",
-    )
-    .option(
-      "--batch <file|->",
-      "decide a JSONL file of requests (plain or gzipped; - for stdin), JSONL decisions on stdout",
-    )
-    .option("--workers <n>", "worker threads for --batch (default: one per CPU)");
-  withJsonOption(withProjectOptions(cmd));
-  cmd.addHelpText(
-    "after",
-    `
+export const checkCommand: CommandSpec = {
+  name: "check",
+  summary: "decide whether an action may run",
+  description:
+    "Decide whether ACTION may run against a target, with the given parameters and caller.\n" +
+    "Prints ALLOW, DENY or REQUIRE_APPROVAL with the reason and the rule that decided.",
+  arguments: [{ name: "[action]", description: "the action to check, e.g. restart-deployment" }],
+  options: [
+    ...REQUEST_OPTIONS,
+    {
+      flags: "--plan <file>",
+      description:
+        "check every step of a plan (YAML or JSON list of {action, target, caller, params, ticket_id})",
+    },
+    {
+      flags: "--batch <file|->",
+      description:
+        "decide a JSONL file of requests (plain or gzipped; - for stdin), JSONL decisions on stdout",
+    },
+    { flags: "--workers <n>", description: "worker threads for --batch (default: one per CPU)" },
+    ...JSON_OPTIONS,
+    ...PROJECT_OPTIONS,
+  ],
+  helpAfter: `
 Exit codes: 0 ALLOW, 1 DENY, 3 REQUIRE_APPROVAL, 2 usage or configuration error.
 With --plan or --batch: 0 when every request was decided, whatever the decisions.
 
@@ -66,44 +61,47 @@ Examples:
       -p '{"namespace":"staging","deployment":"api-server","replicas":3}'
   agent-safe check get-pod-logs -t staging/api-server -p '{"namespace":"staging","pod":"api-0"}' --json
   agent-safe check --batch requests.jsonl.gz --profile reference > decisions.jsonl`,
-  );
-  cmd.action(async (action: string | undefined, opts: CheckOptions) => {
-    const modes = [action !== undefined, opts.plan !== undefined, opts.batch !== undefined].filter(
-      Boolean,
-    ).length;
-    if (modes !== 1) throw new UsageError("give exactly one of: an ACTION, --plan FILE or --batch FILE");
-    if (opts.batch !== undefined) {
-      const { runBatch } = await import("../batch/run.js");
-      process.exitCode = await runBatch(opts.batch, {
-        overrides: projectOverrides(opts),
-        cache: opts.cache !== false,
-        workers: opts.workers === undefined ? undefined : parseWorkers(opts.workers),
-        at: opts.at,
+  async run([action], options) {
+    await runCheck(action as string | undefined, options as CheckOptions);
+  },
+};
+
+async function runCheck(action: string | undefined, opts: CheckOptions): Promise<void> {
+  const modes = [action !== undefined, opts.plan !== undefined, opts.batch !== undefined].filter(
+    Boolean,
+  ).length;
+  if (modes !== 1) throw new UsageError("give exactly one of: an ACTION, --plan FILE or --batch FILE");
+  if (opts.batch !== undefined) {
+    const { runBatch } = await import("../batch/run.js");
+    process.exitCode = await runBatch(opts.batch, {
+      overrides: projectOverrides(opts),
+      cache: opts.cache !== false,
+      workers: opts.workers === undefined ? undefined : parseWorkers(opts.workers),
+      at: opts.at,
+    });
+    return;
+  }
+  const opened = await openProject({ overrides: projectOverrides(opts), cache: opts.cache !== false });
+  printWarnings(opened.warnings);
+  const time = evalTimeFromFlag(opts.at, Date.now());
+  if (opts.plan !== undefined) {
+    const { readPlan } = await import("../plan.js");
+    const steps = readPlan(opts.plan);
+    const decisions = steps.map((step) => evaluate(opened.world, step, time));
+    if (wantsJson(opts)) printJson(decisions);
+    else
+      decisions.forEach((d, i) => {
+        print(`Step ${i + 1}:`);
+        printDecision(d);
+        print();
       });
-      return;
-    }
-    const opened = await openProject({ overrides: projectOverrides(opts), cache: opts.cache !== false });
-    printWarnings(opened.warnings);
-    const time = evalTimeFromFlag(opts.at, Date.now());
-    if (opts.plan !== undefined) {
-      const { readPlan } = await import("../plan.js");
-      const steps = readPlan(opts.plan);
-      const decisions = steps.map((step) => evaluate(opened.world, step, time));
-      if (wantsJson(opts)) printJson(decisions);
-      else
-        decisions.forEach((d, i) => {
-          print(`Step ${i + 1}:`);
-          printDecision(d);
-          print();
-        });
-      process.exitCode = EXIT.OK;
-      return;
-    }
-    const decision = evaluate(opened.world, requestFromFlags(action!, opts), time);
-    if (wantsJson(opts)) printJson(decision);
-    else printDecision(decision);
-    process.exitCode = exitCodeFor(decision);
-  });
+    process.exitCode = EXIT.OK;
+    return;
+  }
+  const decision = evaluate(opened.world, requestFromFlags(action!, opts), time);
+  if (wantsJson(opts)) printJson(decision);
+  else printDecision(decision);
+  process.exitCode = exitCodeFor(decision);
 }
 
 function parseWorkers(text: string): number {

@@ -1,73 +1,71 @@
 /** `agent-safe explain`: the decision, and why each higher-priority rule did not match. */
-import type { Command } from "commander";
 import { openProject } from "../../config/open-project.js";
 import { explain } from "../../core/explain.js";
 import { evaluate } from "../../pdp/pdp.js";
 import { toDecisionRequest } from "../../pdp/request.js";
 import {
   type CommonOptions,
+  JSON_OPTIONS,
+  PROJECT_OPTIONS,
   print,
   printJson,
   projectOverrides,
   wantsJson,
-  withJsonOption,
-  withProjectOptions,
 } from "../common.js";
 import {
   evalTimeFromFlag,
   exitCodeFor,
   printDecision,
+  REQUEST_OPTIONS,
   type RequestFlags,
   requestFromFlags,
 } from "../request-input.js";
+import type { CommandSpec } from "../spec.js";
 
-export function registerExplain(program: Command): void {
-  const cmd = program
-    .command("explain")
-    .argument("<action>", "the action to explain")
-    .summary("show the decision and why higher-priority rules did not match")
-    .description(
-      "Decide like `check`, then list every rule that outranks the winning one (all rules, on a\n" +
-        "default deny) with the first condition that did not hold. Use it to debug a policy.",
-    )
-    .option("-t, --target <id>", "target id from the inventory")
-    .option("-c, --caller <id|json>", "an agent id, or a JSON identity object")
-    .option("-p, --params <json>", "action parameters as a JSON object")
-    .option("--ticket-id <id>", "external change-ticket id")
-    .option("--at <time>", "evaluate as of this ISO-8601 time instead of now");
-  withJsonOption(withProjectOptions(cmd));
-  cmd.action(async (action: string, opts: CommonOptions & RequestFlags) => {
-    const { world } = await openProject({ overrides: projectOverrides(opts), cache: opts.cache !== false });
-    const time = evalTimeFromFlag(opts.at, Date.now());
-    const request = requestFromFlags(action, opts);
-    const decision = evaluate(world, request, time);
-    const explained =
-      decision.code === "invalid_request" ? null : explain(toDecisionRequest(request), world, time);
-    if (wantsJson(opts)) {
-      printJson({
-        decision,
-        rules_evaluated: explained?.rulesEvaluated ?? false,
-        missed: explained?.missed ?? [],
-      });
+export const explainCommand: CommandSpec = {
+  name: "explain",
+  summary: "show the decision and why higher-priority rules did not match",
+  description:
+    "Decide like `check`, then list every rule that outranks the winning one (all rules, on a\n" +
+    "default deny) with the first condition that did not hold. Use it to debug a policy.",
+  arguments: [{ name: "<action>", description: "the action to explain" }],
+  options: [...REQUEST_OPTIONS, ...JSON_OPTIONS, ...PROJECT_OPTIONS],
+  async run(args, options) {
+    await runExplain(args[0] as string, options as CommonOptions & RequestFlags);
+  },
+};
+
+async function runExplain(action: string, opts: CommonOptions & RequestFlags): Promise<void> {
+  const { world } = await openProject({ overrides: projectOverrides(opts), cache: opts.cache !== false });
+  const time = evalTimeFromFlag(opts.at, Date.now());
+  const request = requestFromFlags(action, opts);
+  const decision = evaluate(world, request, time);
+  const explained =
+    decision.code === "invalid_request" ? null : explain(toDecisionRequest(request), world, time);
+  if (wantsJson(opts)) {
+    printJson({
+      decision,
+      rules_evaluated: explained?.rulesEvaluated ?? false,
+      missed: explained?.missed ?? [],
+    });
+  } else {
+    printDecision(decision);
+    print();
+    if (explained === null || !explained.rulesEvaluated) {
+      print("No rule was consulted: a built-in check decided first.");
+    } else if (explained.missed.length === 0) {
+      print(
+        decision.policy_matched === null
+          ? "There are no rules."
+          : "The winning rule is the first in priority order.",
+      );
     } else {
-      printDecision(decision);
-      print();
-      if (explained === null || !explained.rulesEvaluated) {
-        print("No rule was consulted: a built-in check decided first.");
-      } else if (explained.missed.length === 0) {
-        print(
-          decision.policy_matched === null
-            ? "There are no rules."
-            : "The winning rule is the first in priority order.",
-        );
-      } else {
-        print(decision.policy_matched === null ? "No rule matched:" : "Rules checked before the winner:");
-        for (const m of explained.missed) {
-          const where = m.source === null ? "" : `  (${m.source.file}:${m.source.line})`;
-          print(`  [${m.priority}] ${m.rule} → ${m.decision}: ${m.condition}: ${m.why}${where}`);
-        }
+      print(decision.policy_matched === null ? "No rule matched:" : "Rules checked before the winner:");
+      for (const m of explained.missed) {
+        const where = m.source === null ? "" : `  (${m.source.file}:${m.source.line})`;
+        print(`  [${m.priority}] ${m.rule} → ${m.decision}: ${m.condition}: ${m.why}${where}`);
       }
     }
-    process.exitCode = exitCodeFor(decision);
-  });
+  }
+  process.exitCode = exitCodeFor(decision);
 }

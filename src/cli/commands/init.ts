@@ -2,9 +2,9 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import type { Command } from "commander";
 import { packageRoot } from "../../package-root.js";
-import { EXIT, print, printJson, wantsJson, withJsonOption } from "../common.js";
+import { EXIT, JSON_OPTIONS, print, printJson, wantsJson } from "../common.js";
+import type { CommandSpec } from "../spec.js";
 
 const CONFIG = `# Agent-Safe project configuration. Paths are relative to this file.
 # Reference: docs/configuration.md
@@ -19,72 +19,74 @@ keys:
 
 export const KEY_NAMES = ["ticket-signing", "audit-checkpoint", "identity-issuer"] as const;
 
-export function registerInit(program: Command): void {
-  const cmd = program
-    .command("init")
-    .argument("[directory]", "where to create the project", ".")
-    .summary("create a working project: config, keys, actions, policies, inventory, tests")
-    .description(
-      "Create a project that `agent-safe check` can use at once: agent-safe.yaml, Ed25519 keys\n" +
-        "(mode 0600) under .agent-safe/keys, the shipped action catalogue, default policies, an\n" +
-        "example inventory and a policy test file. Existing files are never overwritten.",
-    );
-  withJsonOption(cmd);
-  cmd.action((directory: string, opts: { json?: boolean; jsonOutput?: boolean }) => {
-    const PACKAGE_ROOT = packageRoot();
-    const root = resolve(directory);
-    const created: string[] = [];
-    const skipped: string[] = [];
-    const put = (rel: string, content: string | Buffer, mode = 0o644) => {
-      const path = join(root, rel);
-      if (existsSync(path)) {
-        skipped.push(rel);
-        return;
-      }
-      mkdirSync(join(path, ".."), { recursive: true, mode: rel.startsWith(".agent-safe") ? 0o700 : 0o755 });
-      writeFileSync(path, content, { mode, flag: "wx" });
-      created.push(rel);
-    };
-    put("agent-safe.yaml", CONFIG);
-    for (const name of readdirSync(join(PACKAGE_ROOT, "actions")).sort()) {
-      if (name.endsWith(".yaml")) put(`actions/${name}`, readFileSync(join(PACKAGE_ROOT, "actions", name)));
-    }
-    put("policies/default.yaml", readFileSync(join(PACKAGE_ROOT, "policies", "default.yaml")));
-    put("inventory.yaml", readFileSync(join(PACKAGE_ROOT, "inventory.yaml")));
-    put(
-      "tests/policy/default.test.yaml",
-      readFileSync(join(PACKAGE_ROOT, "tests", "policy", "default.test.yaml")),
-    );
-    put(".agent-safe/.gitignore", "# Keys and runtime state: never commit.\n*\n");
-    for (const name of KEY_NAMES) {
-      if (existsSync(join(root, ".agent-safe", "keys", `${name}.pem`))) {
-        skipped.push(`.agent-safe/keys/${name}.pem`);
-        continue;
-      }
-      const { privateKey, publicKey } = generateKeyPairSync("ed25519", {
-        privateKeyEncoding: { type: "pkcs8", format: "pem" },
-        publicKeyEncoding: { type: "spki", format: "pem" },
-      });
-      put(`.agent-safe/keys/${name}.pem`, privateKey, 0o600);
-      put(`.agent-safe/keys/${name}.pub.pem`, publicKey);
-    }
-    put(".agent-safe/keys/redaction.key", `${randomBytes(32).toString("hex")}\n`, 0o600);
+export const initCommand: CommandSpec = {
+  name: "init",
+  summary: "create a working project: config, keys, actions, policies, inventory, tests",
+  description:
+    "Create a project that `agent-safe check` can use at once: agent-safe.yaml, Ed25519 keys\n" +
+    "(mode 0600) under .agent-safe/keys, the shipped action catalogue, default policies, an\n" +
+    "example inventory and a policy test file. Existing files are never overwritten.",
+  arguments: [{ name: "[directory]", description: "where to create the project", default: "." }],
+  options: [...JSON_OPTIONS, { flags: "--debug", description: "show stack traces on errors" }],
+  run([directory], options) {
+    runInit(directory as string, options as { json?: boolean; jsonOutput?: boolean });
+  },
+};
 
-    if (wantsJson(opts)) {
-      printJson({ directory: root, created, skipped });
-    } else {
-      for (const s of skipped) print(`  skip  ${s} (already exists)`);
-      if (created.length === 0) print("Nothing to create — all files already exist.");
-      else {
-        print(`Created in ${relative(process.cwd(), root) || "."}:`);
-        for (const c of created.filter((f) => !f.startsWith("actions/"))) print(`  + ${c}`);
-        const actions = created.filter((f) => f.startsWith("actions/")).length;
-        if (actions > 0) print(`  + actions/ (${actions} action definitions)`);
-        print(
-          `\nNext:\n  cd ${directory}\n  agent-safe validate\n  agent-safe test tests/policy/\n  agent-safe check get-pod-logs --target dev/debug-pod --params '{"namespace":"dev","pod":"debug-pod"}'`,
-        );
-      }
+function runInit(directory: string, opts: { json?: boolean; jsonOutput?: boolean }): void {
+  const PACKAGE_ROOT = packageRoot();
+  const root = resolve(directory);
+  const created: string[] = [];
+  const skipped: string[] = [];
+  const put = (rel: string, content: string | Buffer, mode = 0o644) => {
+    const path = join(root, rel);
+    if (existsSync(path)) {
+      skipped.push(rel);
+      return;
     }
-    process.exitCode = EXIT.OK;
-  });
+    mkdirSync(join(path, ".."), { recursive: true, mode: rel.startsWith(".agent-safe") ? 0o700 : 0o755 });
+    writeFileSync(path, content, { mode, flag: "wx" });
+    created.push(rel);
+  };
+  put("agent-safe.yaml", CONFIG);
+  for (const name of readdirSync(join(PACKAGE_ROOT, "actions")).sort()) {
+    if (name.endsWith(".yaml")) put(`actions/${name}`, readFileSync(join(PACKAGE_ROOT, "actions", name)));
+  }
+  put("policies/default.yaml", readFileSync(join(PACKAGE_ROOT, "policies", "default.yaml")));
+  put("inventory.yaml", readFileSync(join(PACKAGE_ROOT, "inventory.yaml")));
+  put(
+    "tests/policy/default.test.yaml",
+    readFileSync(join(PACKAGE_ROOT, "tests", "policy", "default.test.yaml")),
+  );
+  put(".agent-safe/.gitignore", "# Keys and runtime state: never commit.\n*\n");
+  for (const name of KEY_NAMES) {
+    if (existsSync(join(root, ".agent-safe", "keys", `${name}.pem`))) {
+      skipped.push(`.agent-safe/keys/${name}.pem`);
+      continue;
+    }
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519", {
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    });
+    put(`.agent-safe/keys/${name}.pem`, privateKey, 0o600);
+    put(`.agent-safe/keys/${name}.pub.pem`, publicKey);
+  }
+  put(".agent-safe/keys/redaction.key", `${randomBytes(32).toString("hex")}\n`, 0o600);
+
+  if (wantsJson(opts)) {
+    printJson({ directory: root, created, skipped });
+  } else {
+    for (const s of skipped) print(`  skip  ${s} (already exists)`);
+    if (created.length === 0) print("Nothing to create — all files already exist.");
+    else {
+      print(`Created in ${relative(process.cwd(), root) || "."}:`);
+      for (const c of created.filter((f) => !f.startsWith("actions/"))) print(`  + ${c}`);
+      const actions = created.filter((f) => f.startsWith("actions/")).length;
+      if (actions > 0) print(`  + actions/ (${actions} action definitions)`);
+      print(
+        `\nNext:\n  cd ${directory}\n  agent-safe validate\n  agent-safe test tests/policy/\n  agent-safe check get-pod-logs --target dev/debug-pod --params '{"namespace":"dev","pod":"debug-pod"}'`,
+      );
+    }
+  }
+  process.exitCode = EXIT.OK;
 }
