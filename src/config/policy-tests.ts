@@ -8,7 +8,8 @@ import { isPlainObject, PyDate, PyDateTime, type PyObject } from "../core/pyvalu
 import { DECISION_RESULTS, type DecisionResult } from "../core/types.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { compareCodePoints, readYamlFile } from "./files.js";
-import { issueAt } from "./validate.js";
+import { policyTestCaseSchema } from "./schemas.js";
+import { issueAt, validateNode } from "./validate.js";
 
 export interface PolicyTestCase {
   name: string;
@@ -26,19 +27,7 @@ export interface PolicyTestCase {
   line: number;
 }
 
-const KNOWN = new Set([
-  "name",
-  "action",
-  "target",
-  "caller",
-  "params",
-  "ticket_id",
-  "timestamp",
-  "expect",
-  "expect_policy",
-  "expect_reason",
-  "description",
-]);
+const schemas = { strict: policyTestCaseSchema("strict"), lenient: policyTestCaseSchema("lenient") };
 
 export function findTestFiles(path: string): string[] {
   let stat: ReturnType<typeof statSync>;
@@ -86,43 +75,33 @@ export function loadTestFile(path: string): { cases: PolicyTestCase[]; warnings:
         `test '${name}' has invalid expect '${String(expect)}'. Must be one of: allow, deny, require_approval`,
       );
     }
-    for (const key of Object.keys(raw)) {
-      if (!KNOWN.has(key))
-        issues.push(
-          issueAt(doc, path, [...at, key], `unknown key '${key}' in test '${name}' (ignored)`, "warning"),
-        );
-    }
-    const optionalString = (key: string): string | null => {
-      const v = raw[key];
-      if (v === undefined || v === null) return null;
-      if (typeof v !== "string") {
-        fail([key], `test '${name}': '${key}' must be a string`);
-        return null;
-      }
-      return v;
-    };
-    const params = raw.params ?? null;
-    if (params !== null && !isPlainObject(params))
-      return fail(["params"], `test '${name}': 'params' must be a mapping`);
+    const result = validateNode(doc, raw, schemas.strict, schemas.lenient, {
+      file: path,
+      at,
+      unknownKeys: "warning",
+    });
+    issues.push(...result.issues);
+    if (result.value === undefined) return null;
+    const c = result.value;
     // An unquoted timestamp is a YAML datetime; Python's str() of it parses back the same.
-    const stamp = raw.timestamp;
-    const timestamp =
-      stamp instanceof PyDateTime
-        ? stamp.text
-        : stamp instanceof PyDate
-          ? stamp.iso
-          : optionalString("timestamp");
+    const stamp: unknown = c.timestamp;
+    let timestamp: string | null = null;
+    if (stamp instanceof PyDateTime) timestamp = stamp.text;
+    else if (stamp instanceof PyDate) timestamp = stamp.iso;
+    else if (typeof stamp === "string") timestamp = stamp;
+    else if (stamp !== null)
+      return fail(["timestamp"], `test '${name}': 'timestamp' must be an ISO-8601 time`);
     return {
       name,
-      action: String(raw.action),
-      target: optionalString("target"),
-      caller: raw.caller ?? null,
-      params,
-      ticket_id: optionalString("ticket_id"),
+      action: c.action,
+      target: c.target,
+      caller: c.caller,
+      params: c.params as PyObject | null,
+      ticket_id: c.ticket_id,
       timestamp,
-      expect: expect as DecisionResult,
-      expect_policy: Object.hasOwn(raw, "expect_policy") ? optionalString("expect_policy") : undefined,
-      expect_reason: optionalString("expect_reason") ?? undefined,
+      expect: c.expect,
+      expect_policy: c.expect_policy,
+      expect_reason: c.expect_reason,
       file: path,
       line: doc.locate(at).line,
     };

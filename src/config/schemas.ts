@@ -146,3 +146,49 @@ export function targetSchema(mode: UnknownKeys) {
 export function inventorySchema(mode: UnknownKeys) {
   return objectFactory(mode)({ targets: z.array(targetSchema(mode)) });
 }
+
+/**
+ * A policy test case (`agent-safe test`). 0.9.0's fields plus ours: an identity-object `caller`,
+ * `timestamp`, `expect_policy`, `expect_reason`. `name`, `action` and `expect` are also checked
+ * first with 0.9.0's own messages.
+ */
+export function policyTestCaseSchema(mode: UnknownKeys) {
+  const obj = objectFactory(mode);
+  const identity = z.looseObject({
+    agent_id: str(),
+    agent_name: str().optional(),
+    roles: strList().optional(),
+    groups: strList().optional(),
+    delegation_chain: z.array(z.looseObject({ agent_id: str() })).optional(),
+    delegated_roles: strList().optional(),
+    delegation_depth: laxInt({ min: 0 }).optional(),
+  });
+  return obj({
+    name: z.union([str(), z.number(), z.boolean()]).describe("Shown in the report; must be non-empty."),
+    description: str().optional(),
+    action: str(),
+    target: str().nullable().default(null),
+    caller: z
+      .union([str(), identity])
+      .nullable()
+      .default(null)
+      .describe("An agent id, or an identity object."),
+    params: z.record(z.string(), z.any()).nullable().default(null),
+    ticket_id: str().nullable().default(null),
+    timestamp: z
+      .any()
+      .nullable()
+      .default(null)
+      .describe('ISO-8601, e.g. "2025-06-02T10:00:00Z"; default: now.'),
+    expect: enumOf(DECISION_RESULTS),
+    expect_policy: str()
+      .nullable()
+      .optional()
+      .describe("The rule expected to decide; null for a built-in decision."),
+    expect_reason: str().optional(),
+  });
+}
+
+export function policyTestFileSchema(mode: UnknownKeys) {
+  return objectFactory(mode)({ tests: z.array(policyTestCaseSchema(mode)) });
+}
