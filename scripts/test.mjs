@@ -2,11 +2,20 @@
 // The whole test suite: start the local test peers, build, run vitest, and end with the line CI
 // reads: "N passed, N failed".
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: "inherit", ...opts });
+
+// A fresh clone has no dependencies yet: install exactly what the lockfile pins.
+if (!existsSync("node_modules/.package-lock.json")) {
+  const install = run("npm", ["ci"]);
+  if (install.status !== 0) {
+    console.log("0 passed, 1 failed");
+    process.exit(1);
+  }
+}
 
 const services = run("bash", ["scripts/ensure-services.sh"]);
 if (services.status !== 0) console.error("test: some services are down; tests that need them will fail");

@@ -93,7 +93,7 @@ export function printDecision(d: Decision): void {
   print(`  risk:   ${d.effective_risk} (action ${d.risk_class})`);
   if (d.audit_id !== null) print(`  audit:  ${d.audit_id}`);
   if (d.ticket_id !== null) print(`  ticket_id: ${d.ticket_id}`);
-  print(`  policy: ${d.policy_matched ?? `(none: ${d.code.replace("_", " ")})`}`);
+  print(`  policy: ${d.policy_matched ?? `(none: ${d.code.replaceAll("_", " ")})`}`);
   if (d.cumulative_risk_score !== null)
     print(`  cumulative: ${d.cumulative_risk_score} (${d.cumulative_risk_class})`);
   if (d.escalated_from !== null) print(`  escalated:  ${d.escalated_from} → ${d.result}`);

@@ -1,4 +1,5 @@
 /** `agent-safe explain`: the decision, and why each higher-priority rule did not match. */
+import { relative } from "node:path";
 import { openProject } from "../../config/open-project.js";
 import { explain } from "../../core/explain.js";
 import { evaluate } from "../../pdp/pdp.js";
@@ -62,7 +63,7 @@ async function runExplain(action: string, opts: CommonOptions & RequestFlags): P
     } else {
       print(decision.policy_matched === null ? "No rule matched:" : "Rules checked before the winner:");
       for (const m of explained.missed) {
-        const where = m.source === null ? "" : `  (${m.source.file}:${m.source.line})`;
+        const where = m.source === null ? "" : `  (${relative(process.cwd(), m.source.file)}:${m.source.line})`;
         print(`  [${m.priority}] ${m.rule} → ${m.decision}: ${m.condition}: ${m.why}${where}`);
       }
     }
