@@ -1,4 +1,5 @@
 /** What every command shares: the project options, exit codes, errors and output helpers. */
+import pc from "picocolors";
 import { type ConfigIssue, formatIssue } from "../config/errors.js";
 import type { ProjectOverrides } from "../config/project.js";
 import { PROFILES, type Profile } from "../core/types.js";
@@ -61,6 +62,16 @@ export function projectOverrides(opts: CommonOptions): ProjectOverrides {
     profile: opts.profile as Profile | undefined,
   };
 }
+
+/**
+ * Colours only for a terminal (or FORCE_COLOR), never when NO_COLOR is set: a CI log or a pipe
+ * gets plain text. (picocolors' own detection turns colour on whenever CI is set.)
+ */
+export const colors = pc.createColors(
+  process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== "0"
+    ? true
+    : process.env.NO_COLOR === undefined && process.stdout.isTTY === true && process.env.TERM !== "dumb",
+);
 
 export function print(text = ""): void {
   process.stdout.write(`${text}\n`);

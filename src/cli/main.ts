@@ -6,11 +6,22 @@
  * 3 require approval.
  */
 import { ConfigError } from "../config/errors.js";
+import { AUDIT_COMMANDS } from "./commands/audit.js";
 import { checkCommand } from "./commands/check.js";
+import { delegationCreateCommand, delegationVerifyCommand } from "./commands/delegation.js";
 import { explainCommand } from "./commands/explain.js";
+import { identityIssueCommand } from "./commands/identity.js";
 import { initCommand } from "./commands/init.js";
+import {
+  keysExportCommand,
+  keysGenerateCommand,
+  keysRotateCommand,
+  keysShowCommand,
+} from "./commands/keys.js";
+import { killSwitchCommand } from "./commands/kill-switch.js";
 import { listActionsCommand } from "./commands/list-actions.js";
 import { testCommand } from "./commands/test.js";
+import { ticketRedeemCommand, ticketVerifyCommand } from "./commands/ticket.js";
 import { validateCommand } from "./commands/validate.js";
 import { EXIT, printErr, UsageError } from "./common.js";
 import { type CommandSpec, fastParse } from "./spec.js";
@@ -22,15 +33,31 @@ export const COMMANDS: readonly CommandSpec[] = [
   testCommand,
   validateCommand,
   listActionsCommand,
+  keysShowCommand,
+  keysGenerateCommand,
+  keysRotateCommand,
+  keysExportCommand,
+  identityIssueCommand,
+  delegationCreateCommand,
+  delegationVerifyCommand,
+  ticketVerifyCommand,
+  ticketRedeemCommand,
+  killSwitchCommand,
+  ...AUDIT_COMMANDS,
 ];
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   const debug = argv.includes("--debug");
+  // `agent-safe ... | head`: a closed pipe ends the output, not the process with a stack trace.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
-    const spec = COMMANDS.find((c) => c.name === argv[2]);
-    const parsed = spec === undefined ? null : fastParse(spec, argv.slice(3));
-    if (spec !== undefined && parsed !== null) {
-      await spec.run(parsed.args, parsed.options);
+    const found = findCommand(argv);
+    const parsed = found === undefined ? null : fastParse(found.spec, found.rest);
+    if (found !== undefined && parsed !== null) {
+      await found.spec.run(parsed.args, parsed.options);
     } else {
       const { buildProgram } = await import("./program.js");
       await buildProgram(COMMANDS).parseAsync(argv);
@@ -39,6 +66,14 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   } catch (err) {
     return reportError(err, debug);
   }
+}
+
+/** The command named by argv: a two-word subcommand (`ticket verify`) first, then one word. */
+export function findCommand(argv: readonly string[]): { spec: CommandSpec; rest: string[] } | undefined {
+  const sub = COMMANDS.find((c) => c.name === `${argv[2]} ${argv[3]}`);
+  if (sub !== undefined) return { spec: sub, rest: argv.slice(4) };
+  const spec = COMMANDS.find((c) => c.name === argv[2]);
+  return spec === undefined ? undefined : { spec, rest: argv.slice(3) };
 }
 
 function reportError(err: unknown, debug: boolean): number {

@@ -1,12 +1,11 @@
 /** Turns check-style flags (--target, --caller, --params, --at) into a request, and prints decisions. */
-import pc from "picocolors";
 import { JsonParseError, parseJsonPy } from "../codec/json-parse.js";
 import { isPlainObject, type PyObject } from "../core/pyvalue.js";
 import { type EvalTime, evalTimeFromEpoch, parseTimestamp, TimestampError } from "../core/time.js";
 import type { CallerInput } from "../pdp/caller.js";
 import type { Decision } from "../pdp/decision.js";
 import type { CheckRequest } from "../pdp/request.js";
-import { EXIT, print, UsageError } from "./common.js";
+import { colors, EXIT, print, UsageError } from "./common.js";
 import type { OptionSpec } from "./spec.js";
 
 /** The request flags `check` and `explain` share. */
@@ -82,11 +81,11 @@ export function exitCodeFor(decision: Decision): number {
   return EXIT.DENY;
 }
 
-const RESULT_COLOR = { allow: pc.green, deny: pc.red, require_approval: pc.yellow } as const;
+const RESULT_COLOR = { allow: colors.green, deny: colors.red, require_approval: colors.yellow } as const;
 
 /** The 0.9.0 text layout: `<RESULT> — <reason>` then indented details. */
 export function printDecision(d: Decision): void {
-  print(`${pc.bold(RESULT_COLOR[d.result](d.result.toUpperCase()))} — ${d.reason}`);
+  print(`${colors.bold(RESULT_COLOR[d.result](d.result.toUpperCase()))} — ${d.reason}`);
   print(`  action: ${d.action}`);
   print(`  target: ${d.target}${d.target_known || d.target === "unknown" ? "" : " (not in the inventory)"}`);
   print(`  caller: ${d.caller}`);

@@ -71,7 +71,7 @@ export async function openProject(options: OpenOptions = {}): Promise<OpenProjec
   const project = resolveProject(file, settings, overrides, cwd);
   const loaded = loadWorldInput(project.paths, { profile: project.profile, strictKeys });
   const warnings = [...settings.warnings, ...loaded.warnings];
-  if (useCache) {
+  if (useCache && settings.settings.world_cache) {
     const defaultInventory = resolve(project.root, settings.settings.inventory ?? "inventory.yaml");
     const absent = project.paths.inventory === null && !existsSync(defaultInventory);
     const entry: CachedProject = {

@@ -5,7 +5,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isPlainObject, PyDate, PyDateTime, type PyObject } from "../core/pyvalue.js";
-import { DECISION_RESULTS, type DecisionResult } from "../core/types.js";
+import { DECISION_RESULTS, type DecisionResult, type Profile } from "../core/types.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { compareCodePoints, readYamlFile } from "./files.js";
 import { policyTestCaseSchema } from "./schemas.js";
@@ -45,7 +45,14 @@ export function findTestFiles(path: string): string[] {
   return files;
 }
 
-export function loadTestFile(path: string): { cases: PolicyTestCase[]; warnings: ConfigIssue[] } {
+/**
+ * Unknown keys are errors under the strict profile: a misspelt `expect_policy` would otherwise
+ * silently check nothing.
+ */
+export function loadTestFile(
+  path: string,
+  profile: Profile = "strict",
+): { cases: PolicyTestCase[]; warnings: ConfigIssue[] } {
   const { doc } = readYamlFile(path);
   const root = doc.value;
   if (!isPlainObject(root) || !Object.hasOwn(root, "tests"))
@@ -78,7 +85,7 @@ export function loadTestFile(path: string): { cases: PolicyTestCase[]; warnings:
     const result = validateNode(doc, raw, schemas.strict, schemas.lenient, {
       file: path,
       at,
-      unknownKeys: "warning",
+      unknownKeys: profile === "strict" ? "error" : "warning",
     });
     issues.push(...result.issues);
     if (result.value === undefined) return null;

@@ -4,7 +4,7 @@
  */
 import { type OpenOptions, openProject } from "../config/open-project.js";
 import type { ProjectConfig } from "../config/project.js";
-import { type Explanation, explain } from "../core/explain.js";
+import { explain, type RuleMiss } from "../core/explain.js";
 import { type EvalTime, evalTimeFromEpoch, parseTimestamp } from "../core/time.js";
 import type { ActionDef, Params } from "../core/types.js";
 import type { World } from "../core/world.js";
@@ -29,6 +29,14 @@ export interface PlanStep extends CheckOptions {
 }
 
 export interface AgentSafeOptions extends OpenOptions {}
+
+/** The decision, and why each rule ahead of the winner did not match. */
+export interface ExplainedDecision {
+  decision: Decision;
+  /** False when a built-in check decided before any rule was consulted. */
+  rulesEvaluated: boolean;
+  missed: RuleMiss[];
+}
 
 export class AgentSafe {
   private constructor(
@@ -62,8 +70,14 @@ export class AgentSafe {
   }
 
   /** The decision plus, for each rule ahead of the winner, the first condition that failed. */
-  async explain(action: string, options: CheckOptions = {}): Promise<Explanation> {
-    return explain(toDecisionRequest(toRequest(action, options)), this.world, this.timeOf(options.timestamp));
+  async explain(action: string, options: CheckOptions = {}): Promise<ExplainedDecision> {
+    const request = toRequest(action, options);
+    const time = this.timeOf(options.timestamp);
+    const decision = evaluate(this.world, request, time);
+    // A malformed request is explained as the DENY it gets: no rule was consulted.
+    if (decision.code === "invalid_request") return { decision, rulesEvaluated: false, missed: [] };
+    const { rulesEvaluated, missed } = explain(toDecisionRequest(request), this.world, time);
+    return { decision, rulesEvaluated, missed };
   }
 
   listActions(): ActionDef[] {

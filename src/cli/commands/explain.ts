@@ -10,6 +10,7 @@ import {
   PROJECT_OPTIONS,
   print,
   printJson,
+  printWarnings,
   projectOverrides,
   wantsJson,
 } from "../common.js";
@@ -37,7 +38,11 @@ export const explainCommand: CommandSpec = {
 };
 
 async function runExplain(action: string, opts: CommonOptions & RequestFlags): Promise<void> {
-  const { world } = await openProject({ overrides: projectOverrides(opts), cache: opts.cache !== false });
+  const { world, warnings } = await openProject({
+    overrides: projectOverrides(opts),
+    cache: opts.cache !== false,
+  });
+  printWarnings(warnings);
   const time = evalTimeFromFlag(opts.at, Date.now());
   const request = requestFromFlags(action, opts);
   const decision = evaluate(world, request, time);
@@ -63,7 +68,8 @@ async function runExplain(action: string, opts: CommonOptions & RequestFlags): P
     } else {
       print(decision.policy_matched === null ? "No rule matched:" : "Rules checked before the winner:");
       for (const m of explained.missed) {
-        const where = m.source === null ? "" : `  (${relative(process.cwd(), m.source.file)}:${m.source.line})`;
+        const where =
+          m.source === null ? "" : `  (${relative(process.cwd(), m.source.file)}:${m.source.line})`;
         print(`  [${m.priority}] ${m.rule} → ${m.decision}: ${m.condition}: ${m.why}${where}`);
       }
     }

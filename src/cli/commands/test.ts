@@ -1,11 +1,11 @@
 /** `agent-safe test`: run policy test files against the loaded world. */
-import pc from "picocolors";
 import { openProject } from "../../config/open-project.js";
 import { evalTimeFromEpoch, parseTimestamp } from "../../core/time.js";
 import type { Decision } from "../../pdp/decision.js";
 import { evaluate } from "../../pdp/pdp.js";
 import {
   type CommonOptions,
+  colors,
   EXIT,
   JSON_OPTIONS,
   PROJECT_OPTIONS,
@@ -54,9 +54,13 @@ Test file format:
 
 async function runTests(paths: string[], opts: CommonOptions): Promise<void> {
   const { findTestFiles, loadTestFile } = await import("../../config/policy-tests.js");
-  const { world } = await openProject({ overrides: projectOverrides(opts), cache: opts.cache !== false });
+  const { world, warnings } = await openProject({
+    overrides: projectOverrides(opts),
+    cache: opts.cache !== false,
+  });
+  printWarnings(warnings);
   const cases = paths.flatMap(findTestFiles).flatMap((file) => {
-    const loaded = loadTestFile(file);
+    const loaded = loadTestFile(file, world.profile);
     printWarnings(loaded.warnings);
     return loaded.cases;
   });
@@ -89,9 +93,9 @@ async function runTests(paths: string[], opts: CommonOptions): Promise<void> {
     printJson({ passed: total - failed, failed, total, cases: results });
   } else {
     for (const r of results) {
-      if (r.passed) print(`  ${pc.green("PASS")}  ${r.name}`);
+      if (r.passed) print(`  ${colors.green("PASS")}  ${r.name}`);
       else {
-        print(`  ${pc.red("FAIL")}  ${r.name}  (${r.problems.join("; ")})`);
+        print(`  ${colors.red("FAIL")}  ${r.name}  (${r.problems.join("; ")})`);
         print(`        reason: ${r.decision.reason}`);
         print(`        at: ${r.file}:${r.line}`);
       }

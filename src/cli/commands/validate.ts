@@ -28,13 +28,14 @@ export const validateCommand: CommandSpec = {
   name: "validate",
   summary: "check the config, actions, policies and inventory for errors",
   description:
-    "Load agent-safe.yaml, the action registry, the policies and the inventory, and report every\n" +
+    "Load agent-safe.yaml, the action registry, the policies and the inventory, and report every " +
     "problem with file:line:column and field. Run it in CI before merging a policy change.",
   arguments: [],
   options: [
     {
       flags: "--strict",
-      description: "treat unknown keys in every file as errors (they are always errors in policies)",
+      description:
+        "treat unknown keys in every file as errors (in policy files they are errors anyway under the strict profile)",
     },
     ...JSON_OPTIONS,
     ...PROJECT_OPTIONS,
@@ -59,11 +60,15 @@ async function runValidate(opts: CommonOptions & { strict?: boolean }): Promise<
     const project = resolveProject(file, configPart.value, overrides, cwd);
     const options = { profile: project.profile, strictKeys: opts.strict === true };
     const { actions, policies, inventory } = project.paths;
-    if (isDir(actions))
+    // A default directory that does not exist is skipped (as 0.9.0 did); one that was named on the
+    // command line or in agent-safe.yaml must exist, or a typo would let a CI gate pass.
+    const named = (flag: string | undefined, key: string) =>
+      flag !== undefined || configPart.value!.explicitKeys.includes(key);
+    if (isDir(actions) || named(overrides.actions, "actions"))
       parts.push(
         attempt("registry", actions, () => countOf(loadActions(actions, options), "actions")).result,
       );
-    if (isDir(policies))
+    if (isDir(policies) || named(overrides.policies, "policies"))
       parts.push(
         attempt("policies", policies, () => countOf(loadPolicies(policies, options), "rules")).result,
       );
@@ -74,6 +79,7 @@ async function runValidate(opts: CommonOptions & { strict?: boolean }): Promise<
     }
   }
   const failed = parts.filter((p) => !p.ok).length;
+  const errorCount = parts.reduce((n, p) => n + p.errors.length, 0);
   if (wantsJson(opts)) {
     printJson({ valid: failed === 0 && parts.length > 0, parts });
   } else if (parts.length === 0) {
@@ -84,7 +90,7 @@ async function runValidate(opts: CommonOptions & { strict?: boolean }): Promise<
       else for (const e of p.errors) print(`FAIL  ${p.part}: ${formatIssue(e)}`);
       for (const w of p.warnings) print(`  ${formatIssue(w)}`);
     }
-    print(failed === 0 ? `\nAll ${parts.length} config(s) valid.` : `\n${failed} error(s) found.`);
+    print(failed === 0 ? `\nAll ${parts.length} config(s) valid.` : `\n${errorCount} error(s) found.`);
   }
   process.exitCode = failed === 0 ? EXIT.OK : EXIT.FAILED;
 }
