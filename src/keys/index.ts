@@ -1,4 +1,14 @@
-export { KEY_PURPOSES, KeyError, type KeyPurpose, KeyStore, keyId, publicJwk, type SigningKey, type VerificationKey } from "./keystore.js";
+export {
+  KEY_PURPOSES,
+  KeyError,
+  type KeyPurpose,
+  KeyStore,
+  keyId,
+  publicJwk,
+  type SigningKey,
+  type VerificationKey,
+} from "./keystore.js";
+
 import { resolve } from "node:path";
 import type { ProjectConfig } from "../config/project.js";
 import { KeyStore } from "./keystore.js";

@@ -3,8 +3,22 @@
  * retires the old public key, which stays available for verification until tokens it signed
  * have expired (`keep_until`). Key ids are RFC 7638 JWK thumbprints.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 export const KEY_PURPOSES = ["ticket-signing", "audit-checkpoint", "identity-issuer"] as const;
@@ -80,15 +94,20 @@ export class KeyStore {
     try {
       const mode = statSync(path).mode & 0o777;
       if ((mode & 0o077) !== 0) {
-        throw new KeyError(`Key file ${path} is accessible by others (mode ${mode.toString(8)}); run: chmod 600 ${path}`);
+        throw new KeyError(
+          `Key file ${path} is accessible by others (mode ${mode.toString(8)}); run: chmod 600 ${path}`,
+        );
       }
       pem = readFileSync(path, "utf8");
     } catch (err) {
       if (err instanceof KeyError) throw err;
-      throw new KeyError(`No ${purpose} key: cannot read ${path} (create one with: agent-safe keys generate ${purpose})`);
+      throw new KeyError(
+        `No ${purpose} key: cannot read ${path} (create one with: agent-safe keys generate ${purpose})`,
+      );
     }
     const privateKey = createPrivateKey(pem);
-    if (privateKey.asymmetricKeyType !== "ed25519") throw new KeyError(`${path} is not an Ed25519 private key`);
+    if (privateKey.asymmetricKeyType !== "ed25519")
+      throw new KeyError(`${path} is not an Ed25519 private key`);
     const publicKey = createPublicKey(privateKey);
     return { purpose, kid: keyId(publicKey), privateKey, publicKey };
   }
@@ -97,17 +116,25 @@ export class KeyStore {
   verificationKeys(purpose: KeyPurpose, now: number = Date.now()): VerificationKey[] {
     const keys: VerificationKey[] = [];
     const current = this.currentPublicKey(purpose);
-    if (current !== null) keys.push({ purpose, kid: keyId(current), publicKey: current, retiredAt: null, keepUntil: null });
+    if (current !== null)
+      keys.push({ purpose, kid: keyId(current), publicKey: current, retiredAt: null, keepUntil: null });
     for (const meta of this.retired(purpose)) {
       if (Date.parse(meta.keep_until) <= now) continue;
       const pem = readFileSync(join(this.dir, "retired", `${purpose}.${meta.kid}.pub.pem`), "utf8");
-      keys.push({ purpose, kid: meta.kid, publicKey: createPublicKey(pem), retiredAt: meta.retired_at, keepUntil: meta.keep_until });
+      keys.push({
+        purpose,
+        kid: meta.kid,
+        publicKey: createPublicKey(pem),
+        retiredAt: meta.retired_at,
+        keepUntil: meta.keep_until,
+      });
     }
     return keys;
   }
 
   private currentPublicKey(purpose: KeyPurpose): KeyObject | null {
-    if (existsSync(this.publicPath(purpose))) return createPublicKey(readFileSync(this.publicPath(purpose), "utf8"));
+    if (existsSync(this.publicPath(purpose)))
+      return createPublicKey(readFileSync(this.publicPath(purpose), "utf8"));
     if (existsSync(this.privatePath(purpose))) return this.signingKey(purpose).publicKey;
     return null;
   }
@@ -131,11 +158,18 @@ export class KeyStore {
    * Replaces the current key with a new one. The old public key keeps verifying for
    * `keepSeconds` (the longest lifetime of anything it signed), then is ignored.
    */
-  rotate(purpose: KeyPurpose, keepSeconds: number, now: number = Date.now()): { retired: string; current: string } {
+  rotate(
+    purpose: KeyPurpose,
+    keepSeconds: number,
+    now: number = Date.now(),
+  ): { retired: string; current: string } {
     const old = this.signingKey(purpose);
     const retiredDir = join(this.dir, "retired");
     mkdirSync(retiredDir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(retiredDir, `${purpose}.${old.kid}.pub.pem`), old.publicKey.export({ type: "spki", format: "pem" }));
+    writeFileSync(
+      join(retiredDir, `${purpose}.${old.kid}.pub.pem`),
+      old.publicKey.export({ type: "spki", format: "pem" }),
+    );
     const meta: RetiredMeta = {
       kid: old.kid,
       retired_at: new Date(now).toISOString(),
@@ -161,9 +195,14 @@ export class KeyStore {
   }
 
   /** A JWKS of every verification key of the given purposes. */
-  jwks(purposes: readonly KeyPurpose[] = KEY_PURPOSES, now: number = Date.now()): { keys: (PublicJwk & { purpose: KeyPurpose })[] } {
+  jwks(
+    purposes: readonly KeyPurpose[] = KEY_PURPOSES,
+    now: number = Date.now(),
+  ): { keys: (PublicJwk & { purpose: KeyPurpose })[] } {
     return {
-      keys: purposes.flatMap((purpose) => this.verificationKeys(purpose, now).map((k) => ({ ...publicJwk(k.publicKey), purpose }))),
+      keys: purposes.flatMap((purpose) =>
+        this.verificationKeys(purpose, now).map((k) => ({ ...publicJwk(k.publicKey), purpose })),
+      ),
     };
   }
 }
