@@ -5,7 +5,13 @@
 import { build } from "esbuild";
 
 await build({
-  entryPoints: { main: "dist/cli/main.js", worker: "dist/cli/batch/worker.js" },
+  // Worker entries keep their module's file name: code finds them as `new URL("./<name>.js", import.meta.url)`
+  // both in dist/<dir>/ (tsc output) and here in dist/bin/.
+  entryPoints: {
+    main: "dist/cli/main.js",
+    worker: "dist/cli/batch/worker.js",
+    "verify-worker": "dist/audit/verify-worker.js",
+  },
   outdir: "dist/bin",
   bundle: true,
   splitting: true,

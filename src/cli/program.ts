@@ -28,7 +28,23 @@ export function buildProgram(specs: readonly CommandSpec[]): Command {
     .configureOutput({ outputError: (text, write) => write(text) })
     .addHelpText("after", HELP_AFTER);
   for (const spec of specs) {
-    const cmd = program.command(spec.name).summary(spec.summary).description(spec.description).exitOverride();
+    const words = spec.name.split(" ");
+    let parent = program;
+    if (words.length === 2) {
+      const group = words[0]!;
+      parent =
+        program.commands.find((c) => c.name() === group) ??
+        program
+          .command(group)
+          .summary(spec.groupSummary ?? "")
+          .exitOverride();
+      if (parent.summary() === "" && spec.groupSummary !== undefined) parent.summary(spec.groupSummary);
+    }
+    const cmd = parent
+      .command(words.at(-1)!, spec.isDefault ? { isDefault: true } : {})
+      .summary(spec.summary)
+      .description(paragraphs(spec.description))
+      .exitOverride();
     for (const a of spec.arguments) {
       const arg = new Argument(a.name, a.description);
       if (a.default !== undefined) arg.default(a.default);
@@ -38,6 +54,8 @@ export function buildProgram(specs: readonly CommandSpec[]): Command {
       const option = new Option(o.flags, o.description);
       if (o.choices !== undefined) option.choices(o.choices);
       if (o.hidden) option.hideHelp();
+      if (o.multiple)
+        option.argParser((v: string, prev: unknown) => [...(Array.isArray(prev) ? prev : []), v]);
       cmd.addOption(option);
     }
     if (spec.helpAfter !== undefined) cmd.addHelpText("after", spec.helpAfter);
@@ -49,4 +67,9 @@ export function buildProgram(specs: readonly CommandSpec[]): Command {
     });
   }
   return program;
+}
+
+/** Joins hard-wrapped lines into paragraphs, so commander can wrap them to the terminal width. */
+function paragraphs(text: string): string {
+  return text.replace(/([^\n])\n(?!\n)/g, "$1 ");
 }

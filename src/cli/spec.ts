@@ -12,6 +12,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Accepted but not shown in --help (the 0.9.0 spellings). */
   hidden?: boolean;
+  /** May be given several times (`--header A=1 --header B=2`); the value is an array. */
+  multiple?: boolean;
 }
 
 export interface ArgumentSpec {
@@ -22,7 +24,12 @@ export interface ArgumentSpec {
 }
 
 export interface CommandSpec {
+  /** One word, or two for a subcommand (`ticket verify`): the group is created from the first. */
   name: string;
+  /** For a subcommand: the group's one-line summary (the first spec of the group that sets it wins). */
+  groupSummary?: string;
+  /** For a subcommand: run it when the group is invoked alone (`agent-safe keys` = `keys show`). */
+  isDefault?: boolean;
   summary: string;
   description: string;
   arguments: readonly ArgumentSpec[];
@@ -70,12 +77,13 @@ export function fastParse(
 ): { args: unknown[]; options: Record<string, unknown> } | null {
   if (argv.includes("--help") || argv.includes("-h")) return null;
   const flags = spec.options.map((o) => ({ spec: o, flag: parseFlags(o.flags) }));
-  const config: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const { flag } of flags) {
+  const config: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  for (const { spec: o, flag } of flags) {
     config[flag.long] =
       flag.short === undefined
         ? { type: flag.takesValue ? "string" : "boolean" }
         : { type: flag.takesValue ? "string" : "boolean", short: flag.short };
+    if (o.multiple === true) config[flag.long]!.multiple = true;
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -91,7 +99,7 @@ export function fastParse(
       continue;
     }
     if (value === undefined) continue;
-    if (o.choices !== undefined && !o.choices.includes(value as string)) return null;
+    if (o.choices !== undefined && !o.multiple && !o.choices.includes(value as string)) return null;
     options[flag.key] = value;
   }
   const positionals = [...parsed.positionals];
