@@ -93,6 +93,11 @@ export function printDecision(d: Decision): void {
   if (d.audit_id !== null) print(`  audit:  ${d.audit_id}`);
   if (d.ticket_id !== null) print(`  ticket_id: ${d.ticket_id}`);
   print(`  policy: ${d.policy_matched ?? `(none: ${d.code.replaceAll("_", " ")})`}`);
+  if (d.ticket !== null) {
+    print(`  ticket: ${d.ticket.token.slice(0, 40)}...`);
+    print(`  nonce:  ${d.ticket.nonce}`);
+    print(`  expires: ${d.ticket.expires_at}`);
+  }
   if (d.cumulative_risk_score !== null)
     print(`  cumulative: ${d.cumulative_risk_score} (${d.cumulative_risk_class})`);
   if (d.escalated_from !== null) print(`  escalated:  ${d.escalated_from} → ${d.result}`);

@@ -20,14 +20,33 @@ const NO_PARAMS: Params = Object.freeze({}) as Params;
 
 export const DEFAULT_DENY_REASON = "No matching policy (default deny)";
 
-export function decide(request: DecisionRequest, world: World, time: EvalTime): CoreDecision {
-  const strict = world.profile === "strict";
+/** What a request is about, before any check: the action, the target and the risk. */
+export interface RequestRisk {
+  action: CompiledAction | undefined;
+  target: Target | null;
+  /** The id the decision reports: the target's, the requested one (strict), or "unknown". */
+  targetName: string;
+  riskClass: RiskClass;
+  effectiveRisk: RiskClass;
+}
+
+/**
+ * The action's risk class (critical when unknown) combined with the target's sensitivity
+ * (critical when unknown). Strict keeps the requested id of an unknown target; 0.9.0 said "unknown".
+ */
+export function assessRisk(request: { action: string; target: string | null }, world: World): RequestRisk {
   const action = world.actions.get(request.action);
   const target = request.target === null ? null : (world.targets.get(request.target) ?? null);
   const riskClass: RiskClass = action === undefined ? "critical" : action.def.risk_class;
-  const effective = RISK_MATRIX[riskClass][target === null ? "critical" : target.sensitivity];
+  const effectiveRisk = RISK_MATRIX[riskClass][target === null ? "critical" : target.sensitivity];
   const targetName =
-    target !== null ? target.id : strict && request.target !== null ? request.target : "unknown";
+    target !== null ? target.id : world.profile === "strict" && request.target !== null ? request.target : "unknown";
+  return { action, target, targetName, riskClass, effectiveRisk };
+}
+
+export function decide(request: DecisionRequest, world: World, time: EvalTime): CoreDecision {
+  const strict = world.profile === "strict";
+  const { action, target, targetName, riskClass, effectiveRisk: effective } = assessRisk(request, world);
 
   const builtIn = (reason: string, code: DecisionCode): CoreDecision => ({
     result: "deny",

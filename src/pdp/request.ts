@@ -16,7 +16,8 @@ export class InvalidRequestError extends Error {
   override name = "InvalidRequestError";
 }
 
-export function toDecisionRequest(req: CheckRequest): DecisionRequest {
+/** Checks every field but the caller (which the identity step resolves). */
+export function validateRequestShape(req: CheckRequest): Omit<DecisionRequest, "caller"> {
   if (typeof req.action !== "string") throw new InvalidRequestError("action must be a string");
   const target = req.target ?? null;
   if (target !== null && typeof target !== "string")
@@ -25,8 +26,15 @@ export function toDecisionRequest(req: CheckRequest): DecisionRequest {
   if (params !== null && !isPlainObject(params))
     throw new InvalidRequestError("params must be an object or null");
   const ticketId = req.ticketId ?? null;
-  if (ticketId !== null && typeof ticketId !== "string")
+  if (ticketId !== null && typeof ticketId !== "string") {
     throw new InvalidRequestError("ticket_id must be a string or null");
+  }
+  return { action: req.action, target, params, ticketId };
+}
+
+/** The whole request, with the caller taken as given (trusted, in-process input only). */
+export function toDecisionRequest(req: CheckRequest): DecisionRequest {
+  const shape = validateRequestShape(req);
   let caller: DecisionRequest["caller"];
   try {
     caller = normalizeCaller(req.caller ?? null);
@@ -34,5 +42,5 @@ export function toDecisionRequest(req: CheckRequest): DecisionRequest {
     if (err instanceof InvalidCallerError) throw new InvalidRequestError(err.message);
     throw err;
   }
-  return { action: req.action, target, caller, params, ticketId };
+  return { ...shape, caller };
 }

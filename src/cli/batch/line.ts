@@ -6,7 +6,7 @@ import { parseJson } from "../../codec/json-fast.js";
 import { decide } from "../../core/decide.js";
 import { type EvalTime, parseTimestamp, TimestampError } from "../../core/time.js";
 import type { World } from "../../core/world.js";
-import { InvalidRequestError, toDecisionRequest } from "../../pdp/request.js";
+import { type CheckRequest, InvalidRequestError, toDecisionRequest } from "../../pdp/request.js";
 import { DecisionWriter } from "./output.js";
 
 interface RawRequest {
@@ -27,7 +27,7 @@ export interface LineContext {
   forcedTime: EvalTime | null;
 }
 
-function timeOf(raw: RawRequest, ctx: LineContext): EvalTime {
+function timeOf(raw: RawRequest, ctx: Omit<LineContext, "world">): EvalTime {
   if (ctx.forcedTime !== null) return ctx.forcedTime;
   const stamp = raw.timestamp;
   if (stamp === undefined || stamp === null) return ctx.defaultTime;
@@ -35,36 +35,55 @@ function timeOf(raw: RawRequest, ctx: LineContext): EvalTime {
   return parseTimestamp(stamp);
 }
 
-function decideLine(line: string, lineNo: number, ctx: LineContext, out: DecisionWriter): void {
+/** A request line, read: the request and its evaluation time, or why it cannot be judged. */
+export type ParsedLine =
+  | { id: unknown; request: CheckRequest; time: EvalTime }
+  | { id: unknown; invalid: string };
+
+export function parseLine(line: string, lineNo: number, ctx: Omit<LineContext, "world">): ParsedLine {
   let raw: RawRequest;
   try {
     // Python's json.loads semantics: 5.0 stays a float, as 0.9.0 saw it.
     raw = parseJson(line) as RawRequest;
   } catch (err) {
-    invalid(out, null, `line ${lineNo} is not valid JSON: ${(err as Error).message}`);
-    return;
+    return { id: null, invalid: `line ${lineNo} is not valid JSON: ${(err as Error).message}` };
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    invalid(out, null, `line ${lineNo} is not a JSON object`);
-    return;
+    return { id: null, invalid: `line ${lineNo} is not a JSON object` };
   }
   const id = raw.id ?? null;
+  let time: EvalTime;
   try {
-    const request = toDecisionRequest({
-      action: raw.action as string,
-      target: raw.target as string | null,
-      caller: raw.caller as never,
-      params: raw.params as never,
-      ticketId: raw.ticket_id as string | null,
-    });
-    out.write(id, decide(request, ctx.world, timeOf(raw, ctx)));
+    time = timeOf(raw, ctx);
   } catch (err) {
     if (!(err instanceof InvalidRequestError || err instanceof TimestampError)) throw err;
-    invalid(out, id, err.message);
+    return { id, invalid: err.message };
+  }
+  const request: CheckRequest = {
+    action: raw.action as string,
+    target: raw.target as string | null,
+    caller: raw.caller as never,
+    params: raw.params as never,
+    ticketId: raw.ticket_id as string | null,
+  };
+  return { id, request, time };
+}
+
+function decideLine(line: string, lineNo: number, ctx: LineContext, out: DecisionWriter): void {
+  const parsed = parseLine(line, lineNo, ctx);
+  if ("invalid" in parsed) {
+    invalidLine(out, parsed.id, parsed.invalid);
+    return;
+  }
+  try {
+    out.write(parsed.id, decide(toDecisionRequest(parsed.request), ctx.world, parsed.time));
+  } catch (err) {
+    if (!(err instanceof InvalidRequestError)) throw err;
+    invalidLine(out, parsed.id, err.message);
   }
 }
 
-function invalid(out: DecisionWriter, id: unknown, why: string): void {
+export function invalidLine(out: DecisionWriter, id: unknown, why: string): void {
   out.writeFields(id, {
     result: "deny",
     policy_matched: null,
@@ -91,76 +110,70 @@ const decoder = new TextDecoder();
 const HIGH_BYTE = /[\x80-\xff]/;
 
 /**
- * Decides every line of a run of UTF-8 pieces; returns the decisions as ASCII bytes, each line
- * newline-terminated. Lines are read as Latin-1 (a plain byte copy); only a line holding non-ASCII
- * bytes is decoded as UTF-8 again. Only a line that straddles two pieces is copied to join it.
+ * Calls `fn` with every non-blank line of a run of UTF-8 pieces, and its 1-based line number.
+ * Lines are read as Latin-1 (a plain byte copy); only a line holding non-ASCII bytes is decoded
+ * as UTF-8 again. Only a line that straddles two pieces is copied to join it.
  */
+export function forEachLine(
+  parts: readonly Uint8Array[],
+  firstLineNo: number,
+  fn: (line: string, lineNo: number) => void,
+): number {
+  let lineNo = firstLineNo;
+  let lines = 0;
+  const visit = (bytes: Buffer, start: number, end: number) => {
+    const latin1 = bytes.latin1Slice(start, end);
+    if (!isBlank(latin1)) {
+      fn(HIGH_BYTE.test(latin1) ? decoder.decode(bytes.subarray(start, end)) : latin1, lineNo);
+      lines++;
+    }
+    lineNo++;
+  };
+  let carry: Buffer | null = null;
+  for (const part of parts) {
+    const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+    let start = 0;
+    if (carry !== null) {
+      const newline = bytes.indexOf(NEWLINE);
+      carry = Buffer.concat([carry, bytes.subarray(0, newline === -1 ? bytes.length : newline)]);
+      if (newline === -1) continue;
+      visit(carry, 0, carry.length);
+      carry = null;
+      start = newline + 1;
+    }
+    for (
+      let newline = bytes.indexOf(NEWLINE, start);
+      newline !== -1;
+      newline = bytes.indexOf(NEWLINE, start)
+    ) {
+      visit(bytes, start, newline);
+      start = newline + 1;
+    }
+    if (start < bytes.length) carry = bytes.subarray(start);
+  }
+  if (carry !== null) visit(carry, 0, carry.length);
+  return lines;
+}
+
+/** Decides every line of a run of pieces; returns the decisions as ASCII bytes, newline-terminated. */
 export function decideParts(
   parts: readonly Uint8Array[],
   firstLineNo: number,
   ctx: LineContext,
 ): { out: Uint8Array; lines: number } {
   const out = writerFor(ctx);
-  const state = { lineNo: firstLineNo, lines: 0 };
-  let carry: Uint8Array | null = null;
-  for (const part of parts) {
-    const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
-    let start = 0;
-    if (carry !== null) {
-      const newline = bytes.indexOf(NEWLINE);
-      const end = newline === -1 ? bytes.length : newline;
-      carry = Buffer.concat([carry, bytes.subarray(0, end)]);
-      if (newline === -1) continue;
-      decideRange(
-        Buffer.from(carry.buffer, carry.byteOffset, carry.byteLength),
-        0,
-        carry.length,
-        ctx,
-        out,
-        state,
-      );
-      carry = null;
-      start = newline + 1;
-    }
-    while (start < bytes.length) {
-      const newline = bytes.indexOf(NEWLINE, start);
-      if (newline === -1) {
-        carry = bytes.subarray(start);
-        break;
-      }
-      decideRange(bytes, start, newline, ctx, out, state);
-      start = newline + 1;
-    }
-  }
-  if (carry !== null)
-    decideRange(
-      Buffer.from(carry.buffer, carry.byteOffset, carry.byteLength),
-      0,
-      carry.length,
-      ctx,
-      out,
-      state,
-    );
-  return { out: out.take(), lines: state.lines };
+  const lines = forEachLine(parts, firstLineNo, (line, lineNo) => decideLine(line, lineNo, ctx, out));
+  return { out: out.take(), lines };
 }
 
 const NEWLINE = 0x0a;
 
-function decideRange(
-  bytes: Buffer,
-  start: number,
-  end: number,
-  ctx: LineContext,
-  out: DecisionWriter,
-  state: { lineNo: number; lines: number },
-): void {
-  const latin1 = bytes.latin1Slice(start, end);
-  if (!isBlank(latin1)) {
-    const line = HIGH_BYTE.test(latin1) ? decoder.decode(bytes.subarray(start, end)) : latin1;
-    decideLine(line, state.lineNo, ctx, out);
-    state.lines++;
-  }
-  state.lineNo++;
+/** Newlines in a run of pieces: how many lines it takes up (the last piece ends at one, but for the last run). */
+export function countNewlines(parts: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const bytes of parts)
+    for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) n++;
+  return n;
 }
 
 function isBlank(text: string): boolean {

@@ -16,7 +16,7 @@ import type { ProjectOverrides } from "../../config/project.js";
 import { evalTimeFromEpoch } from "../../core/time.js";
 import { EXIT, UsageError } from "../common.js";
 import { evalTimeFromFlag } from "../request-input.js";
-import { decideParts, type LineContext } from "./line.js";
+import { countNewlines, decideParts, type LineContext } from "./line.js";
 import type { ChunkResult, WorkerInit, WorkerMessage } from "./worker.js";
 
 const CHUNK_BYTES = 1 << 20;
@@ -27,11 +27,19 @@ export interface BatchOptions {
   cache: boolean;
   workers: number | undefined;
   at: string | undefined;
+  /** Also write every decision to the project's audit log. */
+  audit: boolean;
 }
 
 export async function runBatch(source: string, options: BatchOptions): Promise<number> {
   const defaultTime = evalTimeFromEpoch(Date.now());
   const forcedTime = options.at === undefined ? null : evalTimeFromFlag(options.at, Date.now());
+  if (options.audit) {
+    const opened = await openProject({ overrides: options.overrides, cache: options.cache });
+    const { runAuditedBatch } = await import("./audited.js");
+    await runAuditedBatch(opened, lineChunks(await openInput(source)), { defaultTime, forcedTime }, write);
+    return EXIT.OK;
+  }
   const chunks = lineChunks(await openInput(source))[Symbol.asyncIterator]();
   const first = await chunks.next();
   const second = first.done ? first : await chunks.next();
@@ -125,13 +133,6 @@ async function* lineChunks(raw: Readable): AsyncGenerator<Uint8Array[]> {
 
 function ownsMemory(bytes: Uint8Array): boolean {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-}
-
-function countNewlines(parts: readonly Uint8Array[]): number {
-  let n = 0;
-  for (const bytes of parts)
-    for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) n++;
-  return n;
 }
 
 function write(bytes: Uint8Array | string): Promise<void> {

@@ -1,6 +1,6 @@
 /** `agent-safe check`: one decision, a plan of steps (--plan), or a JSONL batch (--batch). */
 import { openProject } from "../../config/open-project.js";
-import { evaluate } from "../../pdp/pdp.js";
+import type { Decision } from "../../pdp/decision.js";
 import {
   type CommonOptions,
   EXIT,
@@ -24,6 +24,7 @@ import {
 import type { CommandSpec } from "../spec.js";
 
 interface CheckOptions extends CommonOptions, RequestFlags {
+  audit?: boolean;
   plan?: string;
   batch?: string;
   workers?: string;
@@ -49,6 +50,10 @@ export const checkCommand: CommandSpec = {
         "decide a JSONL file of requests (plain or gzipped; - for stdin), JSONL decisions on stdout",
     },
     { flags: "--workers <n>", description: "worker threads for --batch (default: one per CPU)" },
+    {
+      flags: "--audit",
+      description: "with --batch: also write every decision to the audit log (single-threaded)",
+    },
     ...JSON_OPTIONS,
     ...PROJECT_OPTIONS,
   ],
@@ -78,30 +83,43 @@ async function runCheck(action: string | undefined, opts: CheckOptions): Promise
       cache: opts.cache !== false,
       workers: opts.workers === undefined ? undefined : parseWorkers(opts.workers),
       at: opts.at,
+      audit: opts.audit === true,
     });
     return;
   }
   const opened = await openProject({ overrides: projectOverrides(opts), cache: opts.cache !== false });
   printWarnings(opened.warnings);
-  const time = evalTimeFromFlag(opts.at, Date.now());
-  if (opts.plan !== undefined) {
-    const { readPlan } = await import("../plan.js");
-    const steps = readPlan(opts.plan);
-    const decisions = steps.map((step) => evaluate(opened.world, step, time));
-    if (wantsJson(opts)) printJson(decisions);
-    else
-      decisions.forEach((d, i) => {
-        print(`Step ${i + 1}:`);
-        printDecision(d);
-        print();
-      });
-    process.exitCode = EXIT.OK;
-    return;
+  // Same pipeline as the SDK and the sidecar: identity, guards, audit, tickets. The command line
+  // is not trusted to assert identities: with keys configured, --caller must be a token.
+  const { compose } = await import("../../sdk/compose.js");
+  const { DecisionPipeline } = await import("../../pdp/pipeline.js");
+  const composed = await compose(opened);
+  try {
+    const pipeline = new DecisionPipeline(composed.parts);
+    const at = opts.at === undefined ? null : evalTimeFromFlag(opts.at, Date.now());
+    if (opts.plan !== undefined) {
+      const { readPlan } = await import("../plan.js");
+      const steps = readPlan(opts.plan);
+      const planAt = at ?? evalTimeFromFlag(undefined, Date.now());
+      const decisions: Decision[] = [];
+      for (const step of steps) decisions.push(await pipeline.check(step, { at: planAt, trusted: false }));
+      if (wantsJson(opts)) printJson(decisions);
+      else
+        decisions.forEach((d, i) => {
+          print(`Step ${i + 1}:`);
+          printDecision(d);
+          print();
+        });
+      process.exitCode = EXIT.OK;
+      return;
+    }
+    const decision = await pipeline.check(requestFromFlags(action!, opts), { at, trusted: false });
+    if (wantsJson(opts)) printJson(decision);
+    else printDecision(decision);
+    process.exitCode = exitCodeFor(decision);
+  } finally {
+    await composed.close();
   }
-  const decision = evaluate(opened.world, requestFromFlags(action!, opts), time);
-  if (wantsJson(opts)) printJson(decision);
-  else printDecision(decision);
-  process.exitCode = exitCodeFor(decision);
 }
 
 function parseWorkers(text: string): number {
