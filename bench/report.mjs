@@ -2,6 +2,51 @@
 // 0.9.0 figure where the issues give one (0.9.0 cannot run here; its figures are quoted).
 
 const ROWS = {
+  audit: [
+    [
+      "audited decisions (evaluate + append), fsync batch, 64 callers: decisions/s",
+      (r) => r.fsync_batch_64.decisions_per_second,
+      "≥ 60,000",
+      "",
+    ],
+    [
+      "same, fsync batch: p50 / p99 ms",
+      (r) => `${r.fsync_batch_64.p50_ms} / ${r.fsync_batch_64.p99_ms}`,
+      "",
+      "",
+    ],
+    [
+      "audited decisions, fsync never, 64 callers: decisions/s",
+      (r) => r.fsync_never_64.decisions_per_second,
+      "",
+      "22,100 (no fsync)",
+    ],
+    [
+      "same, fsync never: p50 / p99 ms",
+      (r) => `${r.fsync_never_64.p50_ms} / ${r.fsync_never_64.p99_ms}`,
+      "",
+      "",
+    ],
+    [
+      "audited decisions, fsync batch, 1 caller: decisions/s (≈ 1 / fsync latency)",
+      (r) => r.fsync_batch_1.decisions_per_second,
+      "",
+      "",
+    ],
+    [
+      "verifyLog on a 100,000-event v2 log, all threads: events/s",
+      (r) => r.verify_100k.events_per_second,
+      "≥ 300,000",
+      "98,600",
+    ],
+    ["verifyLog, one thread: events/s", (r) => r.verify_100k.one_thread_events_per_second, "", ""],
+    [
+      "`audit verify` CLI end to end (process start included): events/s",
+      (r) => r.verify_100k.cli_events_per_second,
+      "",
+      "",
+    ],
+  ],
   decide: [
     [
       "decide() on shipped policies, strict: decisions/s",
@@ -86,6 +131,102 @@ const ROWS = {
       "",
       "~53",
     ],
+  ],
+  tickets: [
+    ["ticket issue, EdDSA: tickets/s", (r) => r.ticket_issue_eddsa.ops_per_second, "", ""],
+    [
+      "ticket issue, EdDSA: p50 / p99 µs",
+      (r) => `${r.ticket_issue_eddsa.p50_us} / ${r.ticket_issue_eddsa.p99_us}`,
+      "",
+      "",
+    ],
+    [
+      "ticket verify, EdDSA (action + params digest): tickets/s",
+      (r) => r.ticket_verify_eddsa.ops_per_second,
+      "",
+      "",
+    ],
+    [
+      "ticket verify, EdDSA: p50 / p99 µs",
+      (r) => `${r.ticket_verify_eddsa.p50_us} / ${r.ticket_verify_eddsa.p99_us}`,
+      "",
+      "",
+    ],
+    [
+      "ticket issue, HS256 (0.9.0 compatibility): tickets/s",
+      (r) => r.ticket_issue_hs256.ops_per_second,
+      "",
+      "",
+    ],
+    ["ticket verify, HS256: tickets/s", (r) => r.ticket_verify_hs256.ops_per_second, "", ""],
+    [
+      "ticket redeem, EdDSA, SQLite nonce store (fsync per redeem): tickets/s",
+      (r) => r.ticket_redeem_eddsa_sqlite.ops_per_second,
+      "",
+      "",
+    ],
+    [
+      "identity verify, cold (new token each time): tokens/s",
+      (r) => r.identity_verify_cold.ops_per_second,
+      "",
+      "",
+    ],
+    [
+      "identity verify, cold: p50 / p99 µs",
+      (r) => `${r.identity_verify_cold.p50_us} / ${r.identity_verify_cold.p99_us}`,
+      "",
+      "",
+    ],
+    [
+      "identity verify, cached (same token): tokens/s",
+      (r) => r.identity_verify_cached.ops_per_second,
+      "",
+      "",
+    ],
+    [
+      "identity verify, cached: p50 / p99 µs",
+      (r) => `${r.identity_verify_cached.p50_us} / ${r.identity_verify_cached.p99_us}`,
+      "",
+      "",
+    ],
+  ],
+  guards: [
+    [
+      "guard checks, memory state (kill switch, breaker, rate limit, cumulative risk): checks/s",
+      (r) => r.memory.checks_per_second,
+      "",
+      "",
+    ],
+    ["guard checks, memory: p50 / p99 µs", (r) => `${r.memory.p50_us} / ${r.memory.p99_us}`, "", ""],
+    ["guard checks, SQLite state (one file, WAL): checks/s", (r) => r.sqlite.checks_per_second, "", ""],
+    ["guard checks, SQLite: p50 / p99 µs", (r) => `${r.sqlite.p50_us} / ${r.sqlite.p99_us}`, "", ""],
+    [
+      "guard checks, Redis state (loopback): checks/s, one at a time",
+      (r) => r.redis.checks_per_second,
+      "",
+      "",
+    ],
+    ["guard checks, Redis: p50 / p99 µs", (r) => `${r.redis.p50_us} / ${r.redis.p99_us}`, "", ""],
+    ["guard checks, Redis, 32 in flight: checks/s", (r) => r.redis.concurrent_32_checks_per_second, "", ""],
+    [
+      "1,000,000 distinct callers at once, memory, default cap 100,000: RSS growth MB",
+      (r) => r.million_burst.rss_growth_mb,
+      "≤ 100",
+      "1,670",
+    ],
+    [
+      "same: allowed / denied 'Guard state capacity reached'",
+      (r) => `${r.million_burst.results.allow ?? 0} / ${r.million_burst.results.state_capacity ?? 0}`,
+      "",
+      "",
+    ],
+    [
+      "1,000,000 distinct callers over 1 h, 60 s windows (eviction keeps up): RSS growth MB",
+      (r) => r.million_steady.rss_growth_mb,
+      "≤ 100",
+      "",
+    ],
+    ["same: allowed", (r) => r.million_steady.results.allow ?? 0, "", ""],
   ],
 };
 

@@ -12,6 +12,9 @@ const suites = {
   decide: async () => (await import("../bench/decide.mjs")).runDecideBench(),
   batch: async () => (await import("../bench/batch.mjs")).runBatchBench(),
   "cold-start": async () => (await import("../bench/cold-start.mjs")).runColdStartBench(),
+  guards: async () => (await import("../bench/guards.mjs")).runGuardsBench(),
+  tickets: async () => (await import("../bench/tickets.mjs")).runTicketsBench(),
+  audit: async () => (await import("../bench/audit.mjs")).runAuditBench(),
 };
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites);
 const path = new URL("../bench/results.json", import.meta.url);
