@@ -6,8 +6,10 @@
  * 3 require approval.
  */
 import { ConfigError } from "../config/errors.js";
+import { APPROVAL_COMMANDS } from "./commands/approval.js";
 import { AUDIT_COMMANDS } from "./commands/audit.js";
 import { checkCommand } from "./commands/check.js";
+import { credentialResolveCommand, credentialTestVaultCommand } from "./commands/credential.js";
 import { delegationCreateCommand, delegationVerifyCommand } from "./commands/delegation.js";
 import { explainCommand } from "./commands/explain.js";
 import { identityIssueCommand } from "./commands/identity.js";
@@ -20,6 +22,9 @@ import {
 } from "./commands/keys.js";
 import { killSwitchCommand } from "./commands/kill-switch.js";
 import { listActionsCommand } from "./commands/list-actions.js";
+import { rollbackCheckCommand, rollbackShowCommand } from "./commands/rollback.js";
+import { runnerDryRunCommand, runnerExecuteCommand } from "./commands/runner.js";
+import { serveCommand } from "./commands/serve.js";
 import { testCommand } from "./commands/test.js";
 import { ticketRedeemCommand, ticketVerifyCommand } from "./commands/ticket.js";
 import { validateCommand } from "./commands/validate.js";
@@ -42,8 +47,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   delegationVerifyCommand,
   ticketVerifyCommand,
   ticketRedeemCommand,
+  credentialResolveCommand,
+  credentialTestVaultCommand,
   killSwitchCommand,
+  runnerExecuteCommand,
+  runnerDryRunCommand,
+  rollbackShowCommand,
+  rollbackCheckCommand,
   ...AUDIT_COMMANDS,
+  ...APPROVAL_COMMANDS,
+  serveCommand,
 ];
 
 export async function main(argv: string[] = process.argv): Promise<number> {
