@@ -1,11 +1,12 @@
 /**
  * `openStateBackend(url)`: `memory`, `sqlite:<path>` (relative to the project root; the default
- * is `sqlite:.agent-safe/state.db`) or `redis://…` / `rediss://…`. Adapters are loaded only when
- * used (better-sqlite3 is native, ioredis is large). `postgres://` holds approvals, not guard
- * state, and is refused here with a clear message.
+ * is `sqlite:.agent-safe/state.db`), `redis://…` / `rediss://…` or `postgres://…` /
+ * `postgresql://…` (`?schema=name` puts the tables in that schema). Adapters are loaded only when
+ * used (better-sqlite3 is native, ioredis and pg are large).
  */
 import { isAbsolute, resolve } from "node:path";
 import { type StateBackend, type StateBackendOptions, StateConfigError } from "./interfaces.js";
+import { parsePostgresUrl } from "./postgres/driver.js";
 
 export type StateUrl =
   | { kind: "memory" }
@@ -28,9 +29,18 @@ export function parseStateUrl(url: string, baseDir: string = process.cwd()): Sta
     checkRedisUrl(url, text);
     return { kind: "redis", url: text };
   }
-  if (/^postgres(ql)?:\/\//.test(text)) return { kind: "postgres", url: text };
+  if (/^postgres(ql)?:\/\//.test(text)) {
+    try {
+      parsePostgresUrl(text);
+    } catch (err) {
+      if (err instanceof StateConfigError) throw new StateConfigError(`state ${err.message}`);
+      throw err;
+    }
+    return { kind: "postgres", url: text };
+  }
   throw new StateConfigError(
-    `state '${url}' is not a state store: use memory, sqlite:<path>, redis://host:port or rediss://…`,
+    `state '${redact(url)}' is not a state store: use memory, sqlite:<path>, redis://host:port, ` +
+      "rediss://… or postgres://…",
   );
 }
 
@@ -56,10 +66,13 @@ export async function openStateBackend(
       const { RedisBackend } = await import("./redis/backend.js");
       return RedisBackend.connect(parsed.url, options);
     }
-    case "postgres":
-      throw new StateConfigError(
-        "state: postgres:// is not supported for guard state and nonces yet; use sqlite:<path> or redis://…",
-      );
+    case "postgres": {
+      const { PostgresBackend } = await import("./postgres/backend.js");
+      return new PostgresBackend(parsed.url, {
+        maxCallers: options.maxCallers,
+        timeoutMs: options.timeoutMs,
+      });
+    }
   }
 }
 

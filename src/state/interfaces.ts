@@ -101,7 +101,7 @@ export interface FlagEntry {
   expiresAtMs: number | null;
 }
 
-export type StateKind = "memory" | "sqlite" | "redis";
+export type StateKind = "memory" | "sqlite" | "redis" | "postgres";
 
 /** One store holding every kind of state, as `openStateBackend` returns it. */
 export interface StateBackend {
@@ -126,20 +126,23 @@ export interface StateBackendOptions {
   baseDir?: string;
   /**
    * Cap on distinct live keys per kind of per-caller state (rate windows, breakers, risk
-   * windows). Default 100,000 in memory, 1,000,000 in SQLite and Redis.
+   * windows). Default 100,000 in memory, 1,000,000 in SQLite, Redis and PostgreSQL.
    */
   maxCallers?: number;
   /** Cap on live nonces in memory (default 1,000,000); SQLite and Redis keep them on disk/server. */
   maxNonces?: number;
   /** Redis: namespace of every key (default `agent-safe:`); use a `{hash tag}` on a cluster. */
   keyPrefix?: string;
-  /** Redis command and connect timeout, SQLite busy timeout, in ms (default 1000 and 2000). */
+  /**
+   * Redis command and connect timeout, SQLite busy timeout, PostgreSQL connect and query timeout,
+   * in ms (default 1000, 2000 and 2000).
+   */
   timeoutMs?: number;
   /** Redis: use the server's clock (TIME) rather than the caller's `nowMs`. Default true. */
   serverTime?: boolean;
 }
 
-/** A state URL or option that cannot work (`postgres://` for guards, a typo). */
+/** A state URL or option that cannot work (a typo, a bad URL). */
 export class StateConfigError extends Error {
   override name = "StateConfigError";
 }

@@ -6,7 +6,7 @@ import { StateUnavailableError } from "../../src/state/types.js";
 import { REDIS_URL, tempDir } from "./helpers.js";
 
 describe("state URLs", () => {
-  it("parses memory, sqlite (relative to the project root) and redis", () => {
+  it("parses memory, sqlite (relative to the project root), redis and postgres", () => {
     expect(parseStateUrl("memory")).toEqual({ kind: "memory" });
     expect(parseStateUrl("sqlite:.agent-safe/state.db", "/srv/app")).toEqual({
       kind: "sqlite",
@@ -25,6 +25,11 @@ describe("state URLs", () => {
       url: "redis://:pw@10.0.0.1:6380/2",
     });
     expect(parseStateUrl("rediss://cache.example:6380")).toMatchObject({ kind: "redis" });
+    expect(parseStateUrl("postgres://u:pw@db:5433/agent")).toEqual({
+      kind: "postgres",
+      url: "postgres://u:pw@db:5433/agent",
+    });
+    expect(parseStateUrl("postgresql://db/agent?schema=as_state")).toMatchObject({ kind: "postgres" });
   });
 
   it("refuses what cannot work, without echoing passwords", async () => {
@@ -35,7 +40,12 @@ describe("state URLs", () => {
     expect(() => parseStateUrl("redis://:secret@h:6379/x")).toThrow(
       "state 'redis://***@h:6379/x': the path must be a database number (redis://host:port/0)",
     );
-    await expect(openStateBackend("postgres://db/x")).rejects.toThrow(/not supported for guard state/);
+    expect(() => parseStateUrl("postgres://h/db?schema=bad-name")).toThrow(
+      /schema must be a plain identifier/,
+    );
+    expect(() => parseStateUrl("postgres://u:secret@h/db?schema=x;drop")).toThrow(
+      "state 'postgres://u:***@h/db?schema=x;drop': schema must be a plain identifier (letters, digits, _), got 'x;drop'",
+    );
     await expect(openStateBackend("memory", { maxCallers: 0 })).rejects.toThrow(/max_callers/);
     await expect(openStateBackend("memory", { timeoutMs: -1 })).rejects.toThrow(/timeout_ms/);
   });

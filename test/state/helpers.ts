@@ -1,8 +1,12 @@
-/** Backends for the state tests: memory, a real SQLite file, a real Redis with its own key prefix. */
+/**
+ * Backends for the state tests: memory, a real SQLite file, a real Redis with its own key prefix,
+ * a real PostgreSQL with its own schema.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createRequire } from "node:module";
+import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -10,9 +14,11 @@ import { openStateBackend } from "../../src/state/factory.js";
 import type { StateBackend, StateBackendOptions } from "../../src/state/interfaces.js";
 
 export const REDIS_URL = process.env.AGENT_SAFE_TEST_REDIS ?? "redis://127.0.0.1:6379";
+/** Trust auth on loopback, database `test`; each test works in a schema of its own. */
+export const POSTGRES_URL = process.env.AGENT_SAFE_TEST_POSTGRES ?? "postgres://postgres@127.0.0.1:5432/test";
 
 export interface TestBackend {
-  name: "memory" | "sqlite" | "redis";
+  name: "memory" | "sqlite" | "redis" | "postgres";
   open(options?: StateBackendOptions): Promise<StateBackend>;
   cleanup(): Promise<void>;
 }
@@ -43,11 +49,44 @@ export function testPrefix(): string {
   return `agent-safe-test:${randomUUID()}:`;
 }
 
-/** The three adapters. `serverTime: false` on Redis so a test can drive the clock. */
+/** A fresh schema name (created by the store on first use). */
+export function testSchema(): string {
+  return `agent_safe_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+}
+
+/** `postgres://…?schema=<schema>`. */
+export function postgresUrl(schema: string): string {
+  return `${POSTGRES_URL}${POSTGRES_URL.includes("?") ? "&" : "?"}schema=${schema}`;
+}
+
+/** Drops test schemas and everything in them. */
+export async function dropPostgresSchemas(schemas: readonly string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const require = createRequire(import.meta.url);
+  const pg = require("pg") as {
+    Client: new (o: {
+      connectionString: string;
+    }) => {
+      connect(): Promise<void>;
+      query(q: string): Promise<unknown>;
+      end(): Promise<void>;
+    };
+  };
+  const c = new pg.Client({ connectionString: POSTGRES_URL });
+  await c.connect();
+  try {
+    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The four adapters. `serverTime: false` on Redis so a test can drive the clock. */
 export function testBackends(): TestBackend[] {
   const opened: StateBackend[] = [];
   const dirs: string[] = [];
   const prefixes: string[] = [];
+  const schemas: string[] = [];
   const track = async (b: Promise<StateBackend>) => {
     const backend = await b;
     opened.push(backend);
@@ -84,6 +123,18 @@ export function testBackends(): TestBackend[] {
       cleanup: async () => {
         await closeAll();
         for (const p of prefixes.splice(0)) await deleteRedisPrefix(p);
+      },
+    },
+    {
+      name: "postgres",
+      open: (o = {}) => {
+        const schema = testSchema();
+        schemas.push(schema);
+        return track(openStateBackend(postgresUrl(schema), o));
+      },
+      cleanup: async () => {
+        await closeAll();
+        await dropPostgresSchemas(schemas.splice(0));
       },
     },
   ];
@@ -181,4 +232,42 @@ export function sleep(ms: number): Promise<void> {
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "agent-safe-state-"));
+}
+
+/** A loopback TCP proxy in front of the real server, to take "the server" away and bring it back. */
+export class TcpProxy {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    readonly port: number,
+    private readonly upstream: number,
+  ) {}
+
+  static async start(upstream: number): Promise<TcpProxy> {
+    const p = new TcpProxy(await freePort(), upstream);
+    await p.restart();
+    return p;
+  }
+
+  restart(): Promise<void> {
+    const server = createServer((client) => {
+      const up = tcpConnect(this.upstream, "127.0.0.1");
+      for (const s of [client, up]) {
+        this.sockets.add(s);
+        s.on("close", () => this.sockets.delete(s));
+        s.on("error", () => s.destroy());
+      }
+      client.pipe(up).pipe(client);
+    });
+    this.server = server;
+    return new Promise((resolve) => server.listen(this.port, "127.0.0.1", () => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    if (server !== null) await new Promise((resolve) => server.close(resolve));
+  }
 }

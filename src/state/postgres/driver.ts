@@ -93,7 +93,9 @@ export function parsePostgresUrl(url: string): PgTarget {
   try {
     parsed = new URL(text);
   } catch {
-    throw new StateConfigError(`'${redactPostgresUrl(text)}' is not a valid URL (postgres://user@host:5432/db)`);
+    throw new StateConfigError(
+      `'${redactPostgresUrl(text)}' is not a valid URL (postgres://user@host:5432/db)`,
+    );
   }
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:")
     throw new StateConfigError(`'${redactPostgresUrl(text)}' is not a postgres:// URL`);
@@ -131,7 +133,10 @@ export interface PoolOptions {
 }
 
 /** A pool that never crashes the process: idle-connection errors are recorded, not thrown. */
-export function openPool(target: PgTarget, options: PoolOptions): { pool: PgPool; lastError: () => Error | null } {
+export function openPool(
+  target: PgTarget,
+  options: PoolOptions,
+): { pool: PgPool; lastError: () => Error | null } {
   let last: Error | null = null;
   const pool = new (pg().Pool)({
     connectionString: target.connectionString,
