@@ -7,35 +7,28 @@
  */
 import { type OpenOptions, openProject } from "../config/open-project.js";
 import type { ProjectConfig } from "../config/project.js";
-import { explain, type RuleMiss } from "../core/explain.js";
 import { type EvalTime, evalTimeFromEpoch, parseTimestamp } from "../core/time.js";
-import type { ActionDef, Params } from "../core/types.js";
+import type { ActionDef } from "../core/types.js";
 import { compileWorld, type World } from "../core/world.js";
 import type { DelegationRequest, DelegationToken } from "../identity/index.js";
-import type { CallerInput } from "../pdp/caller.js";
 import type { Decision } from "../pdp/decision.js";
-import { evaluate } from "../pdp/pdp.js";
 import { DecisionPipeline } from "../pdp/pipeline.js";
-import { type CheckRequest, toDecisionRequest } from "../pdp/request.js";
+import { type ExplainedDecision, explainRequest } from "../pdp/explain.js";
+import type { CheckRequest } from "../pdp/request.js";
 import type { TicketExpectations, TicketResult } from "../tickets/index.js";
+import {
+  type AgentSafeClient,
+  AgentSafeError,
+  type CheckOptions,
+  type PlanOptions,
+  type PlanStep,
+} from "./client.js";
 import { type Composed, compose } from "./compose.js";
+import { RemoteAgentSafe, type RemoteAgentSafeOptions } from "./remote.js";
 
-export interface CheckOptions {
-  target?: string | null;
-  /** `null` (anonymous), an identity token or agent id, or a trusted identity object. */
-  caller?: CallerInput;
-  params?: Params | null;
-  /** An external change-ticket id, for `require_ticket` rules. */
-  ticketId?: string | null;
-  /** Evaluate as of this time (what-if); honoured in-process only. Default: now. */
-  timestamp?: Date | string;
-  /** Recorded with the audit event, to link it to the caller's own records. */
-  correlationId?: string;
-}
-
-export interface PlanStep extends CheckOptions {
-  action: string;
-}
+export type { CheckOptions, PlanOptions, PlanStep } from "./client.js";
+export { AgentSafeError, AgentSafeHttpError } from "./client.js";
+export type { RemoteAgentSafeOptions } from "./remote.js";
 
 export interface AgentSafeOptions extends OpenOptions {
   /** Write decisions to the project's audit log (default true). */
@@ -43,27 +36,58 @@ export interface AgentSafeOptions extends OpenOptions {
   clock?: () => number;
 }
 
-/** The decision, and why each rule ahead of the winner did not match. */
-export interface ExplainedDecision {
-  decision: Decision;
-  /** False when a built-in check decided before any rule was consulted. */
-  rulesEvaluated: boolean;
-  missed: RuleMiss[];
+export type { ExplainedDecision } from "../pdp/explain.js";
+
+/** What an in-process instance is made of (built by `open()` / `fromWorld()`, never by callers). */
+interface LocalInit {
+  readonly [LOCAL]: true;
+  composed: Composed;
+  project: ProjectConfig | null;
+  world: World;
 }
 
-export class AgentSafeError extends Error {
-  override name = "AgentSafeError";
+const LOCAL: unique symbol = Symbol("agent-safe.local");
+
+interface Local {
+  composed: Composed;
+  pipeline: DecisionPipeline;
+  world: World;
 }
 
-export class AgentSafe {
-  private readonly pipeline: DecisionPipeline;
+export class AgentSafe implements AgentSafeClient {
+  readonly project: ProjectConfig | null;
+  private readonly local: Local | null;
+  private readonly remote: RemoteAgentSafe | null;
 
-  private constructor(
-    private readonly composed: Composed,
-    readonly project: ProjectConfig | null,
-    private currentWorld: World,
-  ) {
-    this.pipeline = new DecisionPipeline(composed.parts);
+  /**
+   * A client of a sidecar: `new AgentSafe({ url: "http://127.0.0.1:8420", token })`. The same
+   * methods and results as in-process (`AgentSafe.open()`), without keys or policy in this process.
+   */
+  constructor(options: RemoteAgentSafeOptions);
+  constructor(options: RemoteAgentSafeOptions | LocalInit) {
+    if (typeof options === "object" && options !== null && LOCAL in options) {
+      this.project = options.project;
+      this.local = {
+        composed: options.composed,
+        pipeline: new DecisionPipeline(options.composed.parts),
+        world: options.world,
+      };
+      this.remote = null;
+    } else {
+      this.project = null;
+      this.local = null;
+      this.remote = new RemoteAgentSafe(options);
+    }
+  }
+
+  private static inProcess(composed: Composed, project: ProjectConfig | null, world: World): AgentSafe {
+    const init: LocalInit = { [LOCAL]: true, composed, project, world };
+    return new AgentSafe(init as unknown as RemoteAgentSafeOptions);
+  }
+
+  /** Whether this instance talks to a sidecar (`new AgentSafe({ url })`) rather than deciding in-process. */
+  get isRemote(): boolean {
+    return this.remote !== null;
   }
 
   /** Loads the project found from `cwd` (or named by the options) with everything it configures. */
@@ -73,7 +97,7 @@ export class AgentSafe {
       audit: options.audit ?? true,
       ...(options.clock ? { clock: options.clock } : {}),
     });
-    return new AgentSafe(composed, opened.project, opened.world);
+    return AgentSafe.inProcess(composed, opened.project, opened.world);
   }
 
   /** Decisions only, from an already compiled world: no audit, memory state (tests, embedding). */
@@ -82,15 +106,17 @@ export class AgentSafe {
     const { readProjectFile } = await import("../config/project-file.js");
     const project = resolveProject(null, readProjectFile(null), {}, process.cwd());
     const composed = await compose({ project, world }, { audit: false, clock });
-    return new AgentSafe(composed, null, world);
+    return AgentSafe.inProcess(composed, null, world);
   }
 
+  /** The loaded world (in-process only). */
   get world(): World {
-    return this.currentWorld;
+    return this.requireLocal("world").world;
   }
 
   async check(action: string, options: CheckOptions = {}): Promise<Decision> {
-    return this.pipeline.check(toRequest(action, options), {
+    if (this.remote !== null) return this.remote.check(action, options);
+    return this.requireLocal("check").pipeline.check(toRequest(action, options), {
       at: whatIf(options.timestamp),
       trusted: true,
       correlationId: options.correlationId ?? null,
@@ -98,25 +124,24 @@ export class AgentSafe {
   }
 
   /** Every step is decided at the same time, in order; there is no short-circuit. */
-  async checkPlan(
-    steps: readonly PlanStep[],
-    options: { timestamp?: Date | string } = {},
-  ): Promise<Decision[]> {
-    const at = whatIf(options.timestamp) ?? evalTimeFromEpoch(this.composed.parts.clock());
+  async checkPlan(steps: readonly PlanStep[], options: PlanOptions = {}): Promise<Decision[]> {
+    if (this.remote !== null) return this.remote.checkPlan(steps, options);
+    const local = this.requireLocal("checkPlan");
+    const at = whatIf(options.timestamp) ?? evalTimeFromEpoch(local.composed.parts.clock());
     const out: Decision[] = [];
-    for (const s of steps) out.push(await this.pipeline.check(toRequest(s.action, s), { at, trusted: true }));
+    for (const s of steps)
+      out.push(await local.pipeline.check(toRequest(s.action, s), { at, trusted: true }));
     return out;
   }
 
   /** The decision (without side effects) and, for each rule ahead of the winner, the first failing condition. */
   async explain(action: string, options: CheckOptions = {}): Promise<ExplainedDecision> {
+    const local = this.requireLocal("explain");
     const request = toRequest(action, options);
-    const time = whatIf(options.timestamp) ?? evalTimeFromEpoch(this.composed.parts.clock());
-    const decision = evaluate(this.world, request, time);
-    // A malformed request is explained as the DENY it gets: no rule was consulted.
-    if (decision.code === "invalid_request") return { decision, rulesEvaluated: false, missed: [] };
-    const { rulesEvaluated, missed } = explain(toDecisionRequest(request), this.world, time);
-    return { decision, rulesEvaluated, missed };
+    const time = whatIf(options.timestamp) ?? evalTimeFromEpoch(local.composed.parts.clock());
+    // The caller is resolved as `check` resolves it; in-process callers are trusted with identity objects.
+    const { identity, keysConfigured } = local.composed.parts;
+    return explainRequest(this.world, request, time, { verifier: identity, keysConfigured, trusted: true });
   }
 
   listActions(): ActionDef[] {
@@ -125,6 +150,7 @@ export class AgentSafe {
 
   /** A delegation token for a child agent (DESIGN.md §4: depth, cycles and scope enforced). */
   async delegate(parentToken: string, request: DelegationRequest): Promise<DelegationToken> {
+    if (this.remote !== null) return this.remote.delegate(parentToken, request);
     return this.requireIdentity().delegation.createDelegation(parentToken, request);
   }
 
@@ -141,45 +167,61 @@ export class AgentSafe {
 
   /** Inspects a ticket without consuming it. */
   async verifyTicket(token: string, expectations: TicketExpectations = {}): Promise<TicketResult> {
+    if (this.remote !== null) return this.remote.verifyTicket(token, expectations);
     return this.requireTickets().validator.verify(token, expectations);
   }
 
   /** Checks and consumes a ticket: exactly one redeem ever succeeds, across processes. */
   async redeemTicket(token: string, expectations: TicketExpectations = {}): Promise<TicketResult> {
+    if (this.remote !== null) return this.remote.redeemTicket(token, expectations);
     return this.requireTickets().validator.redeem(token, expectations);
   }
 
   /** Loads the project's files again and swaps the world atomically; a broken reload throws and keeps the old one. */
   async reload(): Promise<void> {
+    const local = this.requireLocal("reload");
     if (this.project === null) throw new AgentSafeError("reload needs a project (use AgentSafe.open)");
     const { loadWorldInput } = await import("../config/load-world.js");
     const loaded = loadWorldInput(this.project.paths, { profile: this.project.profile });
     const world = compileWorld(loaded.input);
-    this.currentWorld = world;
-    this.composed.setWorld(world);
+    local.world = world;
+    local.composed.setWorld(world);
   }
 
-  /** Flushes and checkpoints the audit log and closes the state store. */
+  /** In-process: flushes and checkpoints the audit log and closes the state store. Remote: nothing to release. */
   async close(): Promise<void> {
-    await this.composed.close();
+    if (this.remote !== null) return this.remote.close();
+    await this.requireLocal("close").composed.close();
+  }
+
+  private requireLocal(method: string): Local {
+    if (this.local === null) {
+      throw new AgentSafeError(
+        `${method}() is available in-process only (AgentSafe.open()); a sidecar client offers check, ` +
+          "checkPlan, verifyTicket, redeemTicket and delegate",
+      );
+    }
+    return this.local;
   }
 
   private requireIdentity() {
-    if (this.composed.identity === null) {
+    const composed = this.requireLocal("identity").composed;
+    if (composed.identity === null) {
       throw new AgentSafeError(
         "Identity keys are not configured: add a keys: section to agent-safe.yaml (agent-safe init creates one)",
       );
     }
-    return this.composed.identity;
+    return composed.identity;
   }
 
   private requireTickets() {
-    if (this.composed.tickets === null) {
+    const composed = this.requireLocal("tickets").composed;
+    if (composed.tickets === null) {
       throw new AgentSafeError(
         "Ticket keys are not configured: add a keys: section to agent-safe.yaml (agent-safe init creates one)",
       );
     }
-    return this.composed.tickets;
+    return composed.tickets;
   }
 }
 

@@ -66,6 +66,8 @@ export class AgentSafeHttpError extends AgentSafeError {
     /** The `error` code of the body (`invalid_request`, `unauthenticated`, `audit_unavailable`, …). */
     readonly code: string,
     message: string,
+    /** A finer reason code, where the server gives one (delegations). */
+    readonly detail?: string,
   ) {
     super(message);
   }

@@ -9,6 +9,7 @@ import { openProjectState } from "../guards/open.js";
 import { type IdentityServices, identityServices } from "../identity/index.js";
 import { projectTokenKeys, type TokenKeys } from "../jwt/config.js";
 import type { AuditSink, PipelineParts } from "../pdp/pipeline.js";
+import type { CredentialProvider } from "../runner/runner.js";
 import type { StateBackend } from "../state/interfaces.js";
 import { type TicketServices, ticketServices } from "../tickets/index.js";
 
@@ -25,6 +26,8 @@ export interface Composed {
   tickets: TicketServices | null;
   state: StateBackend;
   audit: (AuditSink & { close(): Promise<void> }) | null;
+  /** Credentials for the runner, from the project's vault; null when none is configured. */
+  credentials: CredentialProvider | null;
   /** Swaps the world decisions are made against (a policy reload). */
   setWorld(world: World): void;
   close(): Promise<void>;
@@ -72,6 +75,7 @@ export async function compose(
       tickets,
       state,
       audit,
+      credentials: null,
       setWorld: (next) => {
         world = next;
       },
