@@ -2,6 +2,35 @@
 // 0.9.0 figure where the issues give one (0.9.0 cannot run here; its figures are quoted).
 
 const ROWS = {
+  sidecar: [
+    [
+      "sidecar POST /v1/check, fixture mix, 64 connections, audit fsync batch: decisions/s",
+      (r) => r.fsync_batch.decisions_per_second,
+      "≥ 15,000",
+      "",
+    ],
+    ["same: p50 / p99 ms", (r) => `${r.fsync_batch.p50_ms} / ${r.fsync_batch.p99_ms}`, "p99 ≤ 10", ""],
+    ["sidecar, no audit log: decisions/s", (r) => r.no_audit.decisions_per_second, "", ""],
+    ["same, no audit: p50 / p99 ms", (r) => `${r.no_audit.p50_ms} / ${r.no_audit.p99_ms}`, "", ""],
+    [
+      "sidecar, fsync batch, a new identity token on every request (first use): decisions/s",
+      (r) => r.identity_first_use.decisions_per_second,
+      "",
+      "",
+    ],
+    [
+      "same, first use: p50 / p99 ms",
+      (r) => `${r.identity_first_use.p50_ms} / ${r.identity_first_use.p99_ms}`,
+      "",
+      "",
+    ],
+    [
+      "baseline, same run: GET /healthz (HTTP stack + load generator): requests/s",
+      (r) => r.healthz_baseline.decisions_per_second,
+      "",
+      "",
+    ],
+  ],
   audit: [
     [
       "audited decisions (evaluate + append), fsync batch, 64 callers: decisions/s",

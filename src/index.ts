@@ -3,13 +3,24 @@
 export { ConfigError, type ConfigIssue } from "./config/errors.js";
 export type { ProjectConfig } from "./config/project.js";
 export * from "./core/index.js";
+export type { DelegationRequest, DelegationToken } from "./identity/delegation.js";
+export { DelegationError, IdentityError } from "./identity/errors.js";
 export type { CallerInput } from "./pdp/caller.js";
 export type { Decision } from "./pdp/decision.js";
 export {
   AgentSafe,
   type AgentSafeOptions,
-  type CheckOptions,
   type ExplainedDecision,
-  type PlanStep,
 } from "./sdk/agent-safe.js";
+export {
+  type AgentSafeClient,
+  AgentSafeError,
+  AgentSafeHttpError,
+  type CheckOptions,
+  type PlanOptions,
+  type PlanStep,
+} from "./sdk/client.js";
+export { RemoteAgentSafe, type RemoteAgentSafeOptions } from "./sdk/remote.js";
+export type { ExecutionTicket } from "./tickets/issuer.js";
+export type { TicketCode, TicketExpectations, TicketResult, VerifiedTicket } from "./tickets/validator.js";
 export { VERSION } from "./version.js";

@@ -3,6 +3,8 @@
  * passes its policy tests, examples/sdk/check.ts prints what its README shows, and every
  * `agent-safe check` / `explain` example in README.md's tour (and every `$ agent-safe ...` example in
  * examples/quickstart/README.md and the pages of docs/) gives the output shown beside it.
+ * A page may capture a command's output in a shell variable (`DEPLOY=$(agent-safe identity issue
+ * ...)`) and use it in later examples (`--caller "$DEPLOY"`).
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -47,23 +49,50 @@ function shownCommands(block: string): ShownCommand[] {
   return commands;
 }
 
+/** Shell variables set by `NAME=$(agent-safe ...)` examples, by name. */
+type ShellVars = ReadonlyMap<string, string>;
+
+/** `$NAME` or `${NAME}` at `line[i]`: the variable's name and where the reference ends, or null. */
+function variableAt(line: string, i: number): { name: string; end: number } | null {
+  const m = /^\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})/.exec(line.slice(i));
+  return m === null ? null : { name: (m[1] ?? m[2])!, end: i + m[0].length };
+}
+
+function expand(vars: ShellVars, name: string, line: string): string {
+  const value = vars.get(name);
+  if (value === undefined) throw new Error(`$${name} is used before it is set: ${line}`);
+  return value;
+}
+
 /**
  * POSIX-shell word splitting for the examples: single and double quotes, `#` comments. Operators
- * (`>`, `|`, `&&`, `<`) come back as words of their own so callers can skip such commands.
+ * (`>`, `|`, `&&`, `<`) come back as words of their own so callers can skip such commands. With
+ * `vars`, `$NAME` and `${NAME}` outside single quotes are replaced by the variable's value (a value
+ * is never split into several words); without it they stay as written.
  */
-function shellWords(line: string): string[] {
+function shellWords(line: string, vars?: ShellVars): string[] {
   const words: string[] = [];
   let word: string | null = null;
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
-    if (c === "'") {
+    const ref = vars === undefined || c !== "$" ? null : variableAt(line, i);
+    if (ref !== null) {
+      word = (word ?? "") + expand(vars!, ref.name, line);
+      i = ref.end - 1;
+    } else if (c === "'") {
       const end = line.indexOf("'", i + 1);
       word = (word ?? "") + line.slice(i + 1, end);
       i = end;
     } else if (c === '"') {
       let j = i + 1;
       let text = "";
-      for (; line[j] !== '"'; j++) text += line[j] === "\\" ? line[++j] : line[j];
+      for (; line[j] !== '"'; j++) {
+        const inner = vars === undefined || line[j] !== "$" ? null : variableAt(line, j);
+        if (inner !== null) {
+          text += expand(vars!, inner.name, line);
+          j = inner.end - 1;
+        } else text += line[j] === "\\" ? line[++j] : line[j];
+      }
       word = (word ?? "") + text;
       i = j;
     } else if (c === " " || c === "\t") {
@@ -82,6 +111,12 @@ function shellWords(line: string): string[] {
 }
 
 const isOperator = (w: string) => /^[|&<>;]$/.test(w);
+
+/** `NAME=$(command)` (or `NAME="$(command)"`, `# comment` after): the variable and the command's text. */
+function captureOf(text: string): { name: string; command: string } | null {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=("?)\$\(([^()]*)\)\2\s*(?:#.*)?$/.exec(text.trim());
+  return m === null ? null : { name: m[1]!, command: m[3]! };
+}
 
 function exitCodeOf(firstLine: string): number {
   if (firstLine.startsWith("ALLOW")) return 0;
@@ -114,16 +149,31 @@ const NEEDS_SETUP = new Set(["--json", "--json-output", "--policies", "--plan", 
 /**
  * Runs every `agent-safe` example of `markdown` (optionally only some subcommands) in `cwd`, except
  * those that need setup (see `NEEDS_SETUP`) or show an error or warning. Returns how many ran.
+ * `NAME=$(agent-safe ...)` runs the command (whatever the subcommand) and keeps its stdout, trimmed,
+ * for `$NAME` in the examples after it; a capture through a pipe is not run, and using its variable
+ * in an example that runs fails the test.
  */
 function checkShownCommands(markdown: string, cwd: string, subcommands?: readonly string[]): number {
   let ran = 0;
+  const vars = new Map<string, string>();
   for (const block of shellBlocks(markdown)) {
     for (const c of shownCommands(block)) {
+      const capture = captureOf(c.text);
+      if (capture !== null) {
+        // Only a plain `agent-safe ...` is run; the variable of any other capture stays unset.
+        const plain = shellWords(capture.command);
+        if (plain[0] !== "agent-safe" || plain.some(isOperator)) continue;
+        const r = cli(shellWords(capture.command, vars).slice(1), { cwd });
+        expect(r.stderr, c.text).toBe("");
+        expect(r.code, `${c.text}\n${r.stdout}`).toBe(0);
+        vars.set(capture.name, r.stdout.trim());
+        continue;
+      }
       if (c.words[0] !== "agent-safe" || c.words.some(isOperator)) continue;
       if (subcommands !== undefined && !subcommands.includes(c.words[1]!)) continue;
       if (subcommands !== undefined && c.words.some((w) => NEEDS_SETUP.has(w))) continue;
       if (c.output?.some((l) => /^(error|warning): /.test(l))) continue;
-      const r = cli(c.words.slice(1), { cwd });
+      const r = cli(shellWords(c.text, vars).slice(1), { cwd });
       ran++;
       expect(r.stderr, c.text).toBe("");
       if (c.output === null) {
@@ -244,5 +294,43 @@ describe("the example parser", () => {
       ">",
       "out",
     ]);
+  });
+
+  it("captures command output in variables and expands them outside single quotes", () => {
+    expect(captureOf("DEPLOY=$(agent-safe identity issue --agent-id deploy-bot --roles deployer)")).toEqual({
+      name: "DEPLOY",
+      command: "agent-safe identity issue --agent-id deploy-bot --roles deployer",
+    });
+    expect(captureOf('T="$(agent-safe identity issue --agent-id a)"')?.command).toBe(
+      "agent-safe identity issue --agent-id a",
+    );
+    expect(captureOf("R=$(agent-safe identity issue --agent-id r)  # a reader")?.command).toBe(
+      "agent-safe identity issue --agent-id r",
+    );
+    expect(captureOf("agent-safe check x")).toBeNull();
+    const vars = new Map([["DEPLOY", "ey.J W"]]);
+    expect(
+      shellWords(`agent-safe check a -c "$DEPLOY" -x $DEPLOY -y pre\${DEPLOY} -p '$DEPLOY'`, vars),
+    ).toEqual([
+      "agent-safe",
+      "check",
+      "a",
+      "-c",
+      "ey.J W",
+      "-x",
+      "ey.J W",
+      "-y",
+      "preey.J W",
+      "-p",
+      "$DEPLOY",
+    ]);
+    expect(shellWords('agent-safe check a -c "$DEPLOY"')).toEqual([
+      "agent-safe",
+      "check",
+      "a",
+      "-c",
+      "$DEPLOY",
+    ]);
+    expect(() => shellWords("agent-safe check a -c $NOPE", vars)).toThrow("$NOPE is used before it is set");
   });
 });

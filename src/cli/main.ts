@@ -28,7 +28,7 @@ import { serveCommand } from "./commands/serve.js";
 import { testCommand } from "./commands/test.js";
 import { ticketRedeemCommand, ticketVerifyCommand } from "./commands/ticket.js";
 import { validateCommand } from "./commands/validate.js";
-import { EXIT, printErr, UsageError } from "./common.js";
+import { EXIT, printErr } from "./common.js";
 import { type CommandSpec, fastParse } from "./spec.js";
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -89,6 +89,16 @@ export function findCommand(argv: readonly string[]): { spec: CommandSpec; rest:
   return spec === undefined ? undefined : { spec, rest: argv.slice(3) };
 }
 
+/** Errors that mean a bug rather than a problem the user can fix: they get the --debug hint. */
+const INTERNAL_ERRORS = new Set([
+  "Error",
+  "TypeError",
+  "RangeError",
+  "ReferenceError",
+  "SyntaxError",
+  "EvalError",
+]);
+
 function reportError(err: unknown, debug: boolean): number {
   const commander = err as { code?: unknown; exitCode?: unknown };
   if (typeof commander.code === "string" && commander.code.startsWith("commander.")) {
@@ -97,7 +107,8 @@ function reportError(err: unknown, debug: boolean): number {
   }
   if (err instanceof ConfigError) {
     for (const line of err.lines()) printErr(`error: ${line}`);
-  } else if (err instanceof UsageError) {
+  } else if (err instanceof Error && !INTERNAL_ERRORS.has(err.name)) {
+    // A typed error (usage, audit lock, keys, state store, ...) already says what to do.
     printErr(`error: ${err.message}`);
   } else {
     const message = err instanceof Error ? err.message : String(err);

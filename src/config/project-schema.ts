@@ -4,6 +4,7 @@
  */
 import * as z from "zod";
 import { PROFILES } from "../core/types.js";
+import { approvalsSchema } from "./approvals-schema.js";
 import { enumOf, laxBool, laxFloat, laxInt, str } from "./coerce.js";
 import { credentialsSchema } from "./credentials-schema.js";
 
@@ -139,7 +140,7 @@ export const projectSchema = z.strictObject({
   keys: keysSchema.nullable().default(null),
   rate_limit: rateLimitSchema.nullable().default(null),
   cumulative_risk: cumulativeRiskSchema.nullable().default(null),
-  approvals: z.record(z.string(), z.unknown()).nullable().default(null),
+  approvals: approvalsSchema.nullable().default(null),
   credentials: credentialsSchema
     .nullable()
     .default(null)

@@ -40,7 +40,11 @@ export function assessRisk(request: { action: string; target: string | null }, w
   const riskClass: RiskClass = action === undefined ? "critical" : action.def.risk_class;
   const effectiveRisk = RISK_MATRIX[riskClass][target === null ? "critical" : target.sensitivity];
   const targetName =
-    target !== null ? target.id : world.profile === "strict" && request.target !== null ? request.target : "unknown";
+    target !== null
+      ? target.id
+      : world.profile === "strict" && request.target !== null
+        ? request.target
+        : "unknown";
   return { action, target, targetName, riskClass, effectiveRisk };
 }
 

@@ -17,7 +17,7 @@ export interface DecisionAuditOptions {
   /** The what-if evaluation time, when it is not now. */
   at: string | null;
   /** When the decision was made (wall clock): the event's timestamp, never a caller's. */
-  timestamp: string;
+  timestamp: string | Date;
   correlationId: string | null;
 }
 

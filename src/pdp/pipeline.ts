@@ -69,7 +69,7 @@ export class DecisionPipeline {
           caller: decided.caller,
           after: decided.after,
           at: options.at === undefined || options.at === null ? null : decision.evaluated_at,
-          timestamp: new Date(nowMs).toISOString(),
+          timestamp: new Date(nowMs),
           correlationId: options.correlationId ?? null,
         }),
       );

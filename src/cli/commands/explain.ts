@@ -1,9 +1,7 @@
 /** `agent-safe explain`: the decision, and why each higher-priority rule did not match. */
 import { relative } from "node:path";
 import { openProject } from "../../config/open-project.js";
-import { explain } from "../../core/explain.js";
-import { evaluate } from "../../pdp/pdp.js";
-import { toDecisionRequest } from "../../pdp/request.js";
+import { explainRequest } from "../../pdp/explain.js";
 import {
   type CommonOptions,
   JSON_OPTIONS,
@@ -28,8 +26,9 @@ export const explainCommand: CommandSpec = {
   name: "explain",
   summary: "show the decision and why higher-priority rules did not match",
   description:
-    "Decide like `check`, then list every rule that outranks the winning one (all rules, on a\n" +
-    "default deny) with the first condition that did not hold. Use it to debug a policy.",
+    "Decide like `check` (the same caller resolution, without guards, audit or ticket), then list\n" +
+    "every rule that outranks the winning one (all rules, on a default deny) with the first\n" +
+    "condition that did not hold. Use it to debug a policy.",
   arguments: [{ name: "<action>", description: "the action to explain" }],
   options: [...REQUEST_OPTIONS, ...JSON_OPTIONS, ...PROJECT_OPTIONS],
   async run(args, options) {
@@ -38,26 +37,33 @@ export const explainCommand: CommandSpec = {
 };
 
 async function runExplain(action: string, opts: CommonOptions & RequestFlags): Promise<void> {
-  const { world, warnings } = await openProject({
+  const { world, warnings, project } = await openProject({
     overrides: projectOverrides(opts),
     cache: opts.cache !== false,
   });
   printWarnings(warnings);
   const time = evalTimeFromFlag(opts.at, Date.now());
   const request = requestFromFlags(action, opts);
-  const decision = evaluate(world, request, time);
-  const explained =
-    decision.code === "invalid_request" ? null : explain(toDecisionRequest(request), world, time);
+  // The caller is resolved as `check` resolves it: with keys configured, --caller must be a token.
+  const { projectTokenKeys } = await import("../../jwt/config.js");
+  const { identityServices } = await import("../../identity/index.js");
+  const keys = projectTokenKeys(project);
+  const { decision, rulesEvaluated, missed } = await explainRequest(world, request, time, {
+    verifier: keys === null ? null : identityServices(keys).verifier,
+    keysConfigured: keys !== null,
+    trusted: false,
+  });
+  const explained = { rulesEvaluated, missed };
   if (wantsJson(opts)) {
     printJson({
       decision,
-      rules_evaluated: explained?.rulesEvaluated ?? false,
-      missed: explained?.missed ?? [],
+      rules_evaluated: explained.rulesEvaluated,
+      missed: explained.missed,
     });
   } else {
     printDecision(decision);
     print();
-    if (explained === null || !explained.rulesEvaluated) {
+    if (!explained.rulesEvaluated) {
       print("No rule was consulted: a built-in check decided first.");
     } else if (explained.missed.length === 0) {
       print(

@@ -58,6 +58,10 @@ function runInit(directory: string, opts: { json?: boolean; jsonOutput?: boolean
     readFileSync(join(PACKAGE_ROOT, "tests", "policy", "default.test.yaml")),
   );
   put(".agent-safe/.gitignore", "# Keys and runtime state: never commit.\n*\n");
+  put(
+    ".gitignore",
+    "# The audit log is evidence kept and shipped by the deployment, not source.\naudit.jsonl*\n",
+  );
   const keys = new KeyStore(join(root, ".agent-safe", "keys"));
   for (const purpose of KEY_PURPOSES) {
     if (keys.generate(purpose))
@@ -77,7 +81,9 @@ function runInit(directory: string, opts: { json?: boolean; jsonOutput?: boolean
       const actions = created.filter((f) => f.startsWith("actions/")).length;
       if (actions > 0) print(`  + actions/ (${actions} action definitions)`);
       print(
-        `\nNext:\n  cd ${directory}\n  agent-safe validate\n  agent-safe test tests/policy/\n  agent-safe check get-pod-logs --target dev/debug-pod --params '{"namespace":"dev","pod":"debug-pod"}'`,
+        `\nNext:\n  cd ${directory}\n  agent-safe validate\n  agent-safe test tests/policy/\n` +
+          `  TOKEN=$(agent-safe identity issue --agent-id my-agent)   # callers present identity tokens\n` +
+          `  agent-safe check get-pod-logs --target dev/debug-pod --params '{"namespace":"dev","pod":"debug-pod"}' --caller "$TOKEN"`,
       );
     }
   }

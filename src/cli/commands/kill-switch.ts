@@ -39,6 +39,7 @@ export const killSwitchCommand: CommandSpec = {
     { flags: "--caller <id>", description: "only this agent id (default: everyone)" },
     { flags: "--reason <text>", description: "why (shown in every denied decision)" },
     { flags: "--state <url>", description: "state store to use (default: the state: setting)" },
+    { flags: "--debug", description: "show stack traces on errors" },
     {
       flags: "--config <file>",
       description: "agent-safe.yaml to use (default: found from the working directory upwards)",
