@@ -10,6 +10,7 @@
  * written makes `check()` reject, so no decision is ever returned without its record.
  */
 import { randomUUID } from "node:crypto";
+import type { CreateRequestInput } from "../approvals/record.js";
 import type { AuditInput, AuditRecord } from "../audit/types.js";
 import { assessRisk, decide, paramsForExecution, type RequestRisk } from "../core/decide.js";
 import { type EvalTime, evalTimeFromEpoch } from "../core/time.js";
@@ -23,6 +24,11 @@ import { decisionAuditEvent } from "./audit-event.js";
 import { InvalidCallerError } from "./caller.js";
 import { builtInDecision, type Decision, fromCore } from "./decision.js";
 import { type CheckRequest, InvalidRequestError, validateRequestShape } from "./request.js";
+
+/** Where a REQUIRE_APPROVAL decision files its approval request (the approvals service). */
+export interface ApprovalRequester {
+  createRequest(input: CreateRequestInput): Promise<{ request_id: string }>;
+}
 
 /** What the pipeline writes to: the audit writer, or anything with its `append`. */
 export interface AuditSink {
@@ -40,6 +46,10 @@ export interface PipelineParts {
   guards: Guards | null;
   audit: AuditSink | null;
   tickets: TicketIssuer | null;
+  /** Files the approval request of a REQUIRE_APPROVAL (null: no approvals configured). */
+  approvals?: ApprovalRequester | null;
+  /** Told when an approval request could not be filed (the decision stays REQUIRE_APPROVAL). */
+  onWarning?: (message: string) => void;
 }
 
 export interface PipelineOptions {
@@ -74,6 +84,9 @@ export class DecisionPipeline {
         }),
       );
     }
+    if (decision.result === "require_approval" && this.parts.approvals) {
+      await this.fileApprovalRequest(decision, decided, world);
+    }
     if (decision.result === "allow" && this.parts.tickets !== null) {
       const action = world.actions.get(decision.action);
       if (action !== undefined) {
@@ -85,6 +98,31 @@ export class DecisionPipeline {
       }
     }
     return decision;
+  }
+
+  /**
+   * Files the approval request after the decision is on record (the request's own audit event
+   * names the decision's id). A store that is down leaves the decision REQUIRE_APPROVAL with no
+   * `request_id`: nothing can approve it, and nothing is ever allowed because of it.
+   */
+  private async fileApprovalRequest(
+    decision: Decision,
+    decided: { params: Params | null; caller: CallerIdentity | null },
+    world: World,
+  ): Promise<void> {
+    try {
+      const request = await this.parts.approvals?.createRequest({
+        decision,
+        params: decided.params,
+        caller: decided.caller,
+        world,
+      });
+      decision.request_id = request?.request_id ?? null;
+    } catch (err) {
+      decision.request_id = null;
+      const why = err instanceof Error ? err.message : String(err);
+      this.parts.onWarning?.(`approval request for ${decision.audit_id} not filed: ${why}`);
+    }
   }
 
   /** Every step up to the final result; no audit, no ticket. */

@@ -5,16 +5,28 @@
  * Key custody: in library mode this process holds the signing keys, so it suits trusted agents
  * and tests. For untrusted agents, run the sidecar (`agent-safe serve`) and keep keys out of them.
  */
+
+import type {
+  ActorInput,
+  ApprovalOutcome,
+  ApprovalRequest,
+  ApprovalService,
+  ApprovalWaitResult,
+  ListOptions,
+  WaitOptions,
+} from "../approvals/index.js";
 import { type OpenOptions, openProject } from "../config/open-project.js";
 import type { ProjectConfig } from "../config/project.js";
 import { type EvalTime, evalTimeFromEpoch, parseTimestamp } from "../core/time.js";
 import type { ActionDef } from "../core/types.js";
 import { compileWorld, type World } from "../core/world.js";
 import type { DelegationRequest, DelegationToken } from "../identity/index.js";
+import type { CallerInput } from "../pdp/caller.js";
 import type { Decision } from "../pdp/decision.js";
-import { DecisionPipeline } from "../pdp/pipeline.js";
 import { type ExplainedDecision, explainRequest } from "../pdp/explain.js";
+import { DecisionPipeline } from "../pdp/pipeline.js";
 import type { CheckRequest } from "../pdp/request.js";
+import type { DryRun, ExecutionResult, RollbackPlan } from "../runner/index.js";
 import type { TicketExpectations, TicketResult } from "../tickets/index.js";
 import {
   type AgentSafeClient,
@@ -24,10 +36,19 @@ import {
   type PlanStep,
 } from "./client.js";
 import { type Composed, compose } from "./compose.js";
+import {
+  checkRollbackFor,
+  dryRunTicket,
+  type ExecuteOptions,
+  executeTicket,
+  planRollbackFor,
+  type RollbackCheck,
+} from "./execution.js";
 import { RemoteAgentSafe, type RemoteAgentSafeOptions } from "./remote.js";
 
 export type { CheckOptions, PlanOptions, PlanStep } from "./client.js";
 export { AgentSafeError, AgentSafeHttpError } from "./client.js";
+export type { ExecuteOptions, RollbackCheck } from "./execution.js";
 export type { RemoteAgentSafeOptions } from "./remote.js";
 
 export interface AgentSafeOptions extends OpenOptions {
@@ -95,6 +116,7 @@ export class AgentSafe implements AgentSafeClient {
     const opened = await openProject(options);
     const composed = await compose(opened, {
       audit: options.audit ?? true,
+      approvals: { trusted: true },
       ...(options.clock ? { clock: options.clock } : {}),
     });
     return AgentSafe.inProcess(composed, opened.project, opened.world);
@@ -165,6 +187,71 @@ export class AgentSafe implements AgentSafeClient {
     return this.requireIdentity().issuer.issue(input).token;
   }
 
+  /** An approval request, or null when there is none with this id. */
+  async getApproval(requestId: string): Promise<ApprovalRequest | null> {
+    return (await this.requireApprovals()).get(requestId);
+  }
+
+  /** Approval requests, oldest first (pending ones by default). */
+  async listApprovals(options: ListOptions = {}): Promise<ApprovalRequest[]> {
+    return (await this.requireApprovals()).list(options);
+  }
+
+  /**
+   * Approves as `approver` (an identity token, or in-process a trusted identity object). Refusals
+   * (separation of duties, role, expiry, already resolved, …) throw `ApprovalError` with the reason.
+   */
+  async approve(requestId: string, approver: ActorInput, reason?: string): Promise<ApprovalOutcome> {
+    return (await this.requireApprovals()).approve(requestId, approver, reason ?? null);
+  }
+
+  async deny(requestId: string, denier: ActorInput, reason?: string): Promise<ApprovalOutcome> {
+    return (await this.requireApprovals()).deny(requestId, denier, reason ?? null);
+  }
+
+  /**
+   * Waits up to `timeout` seconds (default 60) for the request to be resolved. Approved: an ALLOW
+   * whose `ticket` carries the minted token, handed out exactly once; denied or expired: a DENY;
+   * still pending: REQUIRE_APPROVAL with `timedOut`.
+   */
+  async waitForApproval(requestId: string, options: WaitOptions = {}): Promise<ApprovalWaitResult> {
+    return (await this.requireApprovals()).waitForApproval(requestId, options);
+  }
+
+  /**
+   * Runs the action of an execution ticket (redeemed here, once) with the chosen executor, scoped
+   * credentials from the vault when configured, state captured before and after, every step audited.
+   */
+  async execute(ticket: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    const local = this.requireLocal("execute");
+    return executeTicket(local.composed, () => local.world, ticket, options);
+  }
+
+  /** What `execute` would run, without redeeming the ticket or touching anything. */
+  async dryRun(ticket: string, options: ExecuteOptions = {}): Promise<DryRun> {
+    const local = this.requireLocal("dryRun");
+    return dryRunTicket(local.composed, () => local.world, ticket, options);
+  }
+
+  /** The action and params that undo an executed action, from its audited state capture. */
+  async planRollback(auditId: string): Promise<RollbackPlan> {
+    const local = this.requireLocal("planRollback");
+    return planRollbackFor(local.composed, this.project, local.world, auditId);
+  }
+
+  /** The rollback plan and its decision: a rollback goes through the policy like any action. */
+  async checkRollback(auditId: string, options: { caller?: CallerInput } = {}): Promise<RollbackCheck> {
+    const local = this.requireLocal("checkRollback");
+    return checkRollbackFor(
+      local.composed,
+      local.pipeline,
+      this.project,
+      local.world,
+      auditId,
+      options.caller,
+    );
+  }
+
   /** Inspects a ticket without consuming it. */
   async verifyTicket(token: string, expectations: TicketExpectations = {}): Promise<TicketResult> {
     if (this.remote !== null) return this.remote.verifyTicket(token, expectations);
@@ -202,6 +289,16 @@ export class AgentSafe implements AgentSafeClient {
       );
     }
     return this.local;
+  }
+
+  private async requireApprovals(): Promise<ApprovalService> {
+    const service = await this.requireLocal("approvals").composed.approvals();
+    if (service === null) {
+      throw new AgentSafeError(
+        "Approvals need a project (AgentSafe.open() with an agent-safe.yaml); approvals: false turns them off",
+      );
+    }
+    return service;
   }
 
   private requireIdentity() {

@@ -2,7 +2,10 @@
  * The composition root: builds the pipeline's parts from a project's configuration. Only here
  * do the capabilities meet; each keeps its own small public face.
  */
+import type { OpenApprovalsOptions } from "../approvals/open.js";
+import type { ApprovalService } from "../approvals/service.js";
 import type { OpenProject } from "../config/open-project.js";
+import type { ProjectConfig } from "../config/project.js";
 import type { World } from "../core/world.js";
 import { Guards } from "../guards/guards.js";
 import { openProjectState } from "../guards/open.js";
@@ -17,6 +20,14 @@ export interface ComposeOptions {
   /** Write decisions to the project's audit log (default true). */
   audit?: boolean;
   clock?: () => number;
+  /**
+   * Approvals: whether callers are in-process and trusted with identity objects (the SDK: true;
+   * the command line and the sidecar: false), and how often a long-running process expires due
+   * requests. `false` turns approvals off (REQUIRE_APPROVAL then files no request).
+   */
+  approvals?: { trusted: boolean; sweepIntervalMs?: number } | false;
+  /** Where problems that do not change a decision are reported (default: process warnings). */
+  onWarning?: (message: string) => void;
 }
 
 export interface Composed {
@@ -26,6 +37,11 @@ export interface Composed {
   tickets: TicketServices | null;
   state: StateBackend;
   audit: (AuditSink & { close(): Promise<void> }) | null;
+  /**
+   * The approval service, opened on first use (its store is not touched by decisions that need
+   * no approval); null without agent-safe.yaml or with approvals turned off.
+   */
+  approvals(): Promise<ApprovalService | null>;
   /** Credentials for the runner, from the project's vault; null when none is configured. */
   credentials: CredentialProvider | null;
   /** Swaps the world decisions are made against (a policy reload). */
@@ -59,6 +75,28 @@ export async function compose(
       resources.unshift(audit);
     }
     let world: World = opened.world;
+    const onWarning = options.onWarning ?? ((m: string) => process.emitWarning(m, "AgentSafeWarning"));
+    const approvals =
+      project.file === null || options.approvals === false
+        ? null
+        : lazyApprovals(opened.project, {
+            trusted: options.approvals?.trusted ?? false,
+            ...(options.approvals?.sweepIntervalMs !== undefined
+              ? { sweepIntervalMs: options.approvals.sweepIntervalMs }
+              : {}),
+            identityVerifier: identity?.verifier ?? null,
+            ticketIssuer: tickets?.issuer ?? null,
+            tokenKeys: keys,
+            audit,
+            world: () => world,
+            clock,
+            onWarning,
+          });
+    if (approvals !== null) resources.unshift(approvals);
+    const credentials =
+      project.settings.credentials === null || project.settings.credentials === undefined
+        ? null
+        : await credentialProvider(opened.project, tickets, state, () => world, clock);
     const parts: PipelineParts = {
       world: () => world,
       clock,
@@ -67,6 +105,16 @@ export async function compose(
       guards,
       audit,
       tickets: tickets?.issuer ?? null,
+      approvals:
+        approvals === null
+          ? null
+          : {
+              createRequest: async (input) => {
+                const service = await approvals.get();
+                return service.createRequest(input);
+              },
+            },
+      onWarning,
     };
     return {
       parts,
@@ -75,12 +123,13 @@ export async function compose(
       tickets,
       state,
       audit,
-      credentials: null,
+      approvals: async () => (approvals === null ? null : approvals.get()),
+      credentials,
       setWorld: (next) => {
         world = next;
       },
       close: async () => {
-        // Audit first (its final checkpoint), then the state store.
+        // Approvals first (their notifications), then audit (its final checkpoint), then the state store.
         for (const r of resources) await r.close();
       },
     };
@@ -88,4 +137,52 @@ export async function compose(
     for (const r of resources) await r.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** Opens the approval service on first use; closing closes it only if it was opened. */
+function lazyApprovals(
+  project: ProjectConfig,
+  options: OpenApprovalsOptions,
+): { get(): Promise<ApprovalService>; close(): Promise<void> } {
+  let opening: Promise<ApprovalService> | null = null;
+  return {
+    get() {
+      opening ??= import("../approvals/open.js").then((m) => m.openApprovals(project, options));
+      return opening;
+    },
+    async close() {
+      if (opening === null) return;
+      const service = await opening.catch(() => null);
+      await service?.close();
+    },
+  };
+}
+
+/**
+ * The runner's credentials: the resolver over the project's vault, on the deployment's shared
+ * nonce store. Without keys there are no tickets, so nothing could be resolved: the vault is
+ * then refused rather than silently ignored.
+ */
+async function credentialProvider(
+  project: ProjectConfig,
+  tickets: TicketServices | null,
+  state: StateBackend,
+  world: () => World,
+  clock: () => number,
+): Promise<CredentialProvider> {
+  const { CredentialResolver, ResolverCredentialProvider, projectVault } = await import(
+    "../credentials/index.js"
+  );
+  const vault = projectVault(project, { clock });
+  if (vault === null || tickets === null)
+    throw new Error("credentials: a vault needs execution tickets: add a keys: section to agent-safe.yaml");
+  const resolver = new CredentialResolver({
+    validator: tickets.validator,
+    nonces: state.nonces,
+    vault,
+    actions: (name) => world().actions.get(name)?.def,
+    strictTemplates: project.profile === "strict",
+    clock,
+  });
+  return new ResolverCredentialProvider(resolver);
 }

@@ -3,7 +3,6 @@ import { spawn } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { openApprovals } from "../../src/approvals/open.js";
 import { openProject } from "../../src/config/open-project.js";
 import { identityServices } from "../../src/identity/index.js";
 import { projectTokenKeys } from "../../src/jwt/config.js";
@@ -37,7 +36,7 @@ export class ApprovalProject {
     return this.issue(agentId, roles);
   }
 
-  /** A REQUIRE_APPROVAL decision by `requester` (restart-deployment on prod/web-frontend) and its request. */
+  /** A REQUIRE_APPROVAL decision by `requester` (restart-deployment on prod/web-frontend) and the request it filed. */
   async request(requester = "deploy-bot"): Promise<string> {
     const opened = await openProject({ cwd: this.dir });
     const composed = await compose(opened);
@@ -49,16 +48,9 @@ export class ApprovalProject {
         { trusted: false },
       );
       expect(decision.result).toBe("require_approval");
-      const approvals = openApprovals(opened.project, {
-        tokenKeys: composed.keys,
-        audit: composed.audit,
-        world: () => opened.world,
-        notify: false,
-      });
-      const caller = await composed.identity!.verifier.verify(token);
-      const req = await approvals.createRequest({ decision, params, caller, world: opened.world });
-      await approvals.close(0);
-      return req.request_id;
+      // The pipeline filed the request itself (the project's approvals store).
+      expect(decision.request_id).toMatch(/^apr-[0-9a-f]{12}$/);
+      return decision.request_id!;
     } finally {
       await composed.close();
     }
