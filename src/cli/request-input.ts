@@ -103,6 +103,8 @@ export function printDecision(d: Decision): void {
   if (d.escalated_from !== null) print(`  escalated:  ${d.escalated_from} → ${d.result}`);
   if (d.request_id !== null) {
     print(`  request: ${d.request_id}`);
-    print(`\n  Resolve: agent-safe approval approve ${d.request_id}`);
+    // 0.9.0's line, with what our approvals need: an approver's identity, and the requester's to collect.
+    print(`\n  Resolve: agent-safe approval approve ${d.request_id} --token-file APPROVER.token`);
+    print(`  Collect: agent-safe approval wait ${d.request_id} --token-file AGENT.token`);
   }
 }
