@@ -1,6 +1,6 @@
 /**
  * THREATS.md T13: one ticket redeemed many ways — the same validator twice, a new validator, two
- * other OS processes, the `ticket redeem` CLI twice — is accepted exactly once, with the real
+ * other OS processes, SDK `execute` twice, the `ticket redeem` CLI twice — is accepted exactly once, with the real
  * SQLite (one machine) and Redis (replicas) nonce stores of src/state. 0.9.0 accepted it at every
  * validator instance. Needs the build (`npm test` builds first) for the CLI legs.
  */
@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { AgentSafe } from "../../src/index.js";
 import { ed25519TokenKeys } from "../../src/jwt/config.js";
 import { KeyStore } from "../../src/keys/keystore.js";
 import { openStateBackend } from "../../src/state/index.js";
@@ -106,7 +107,21 @@ describe.each(STORES)("one ticket redeemed many ways (%s)", (_name, state) => {
       childRedeem(p.keysDir, p.stateUrl, token),
     ]);
     outcomes.push(["process 1", c1], ["process 2", c2]);
+    const sdk = await AgentSafe.open({
+      cwd: p.dir,
+      overrides: { actions: join(ROOT, "actions"), policies: join(ROOT, "policies") },
+    });
+    try {
+      for (const way of ["SDK execute", "SDK execute again"]) {
+        const run = await sdk.execute(token, { executor: "dry-run" });
+        if (run.status !== "success") expect(run.error).toMatch(/already been used/);
+        outcomes.push([way, run.status === "success"]);
+      }
+    } finally {
+      await sdk.close();
+    }
     outcomes.push(["CLI", await cliRedeem(p.dir, token)], ["CLI again", await cliRedeem(p.dir, token)]);
+    expect(outcomes).toHaveLength(9);
     expect(outcomes.filter(([, ok]) => ok).map(([way]) => way)).toEqual(["same validator"]);
     // Inspection afterwards reports the use and consumes nothing.
     expect(await validatorA.verify(token)).toMatchObject({ valid: false, used: true, code: "replay" });
