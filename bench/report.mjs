@@ -160,6 +160,12 @@ const ROWS = {
       "",
       "~53",
     ],
+    [
+      "check cold start in an `init` project (audit, SQLite state, token), median ms",
+      (r) => r.init_project_without_NODE_EXTRA_CA_CERTS?.check_median_ms ?? "",
+      "",
+      "",
+    ],
   ],
   tickets: [
     ["ticket issue, EdDSA: tickets/s", (r) => r.ticket_issue_eddsa.ops_per_second, "", ""],
