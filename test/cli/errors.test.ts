@@ -1,5 +1,5 @@
 /** Bad input: each defect gives one clear error naming file:line:col (or the flag), exit 2. */
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { cli, ROOT, tempDir } from "../helpers/cli.js";
@@ -142,5 +142,37 @@ describe("configuration errors", () => {
     const r = cli(["check", "x", "--policies", "missing-dir", "--debug"], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe("T3: the policy revision names exactly what decided", () => {
+  const revision = () => {
+    const r = cli(
+      [
+        "check",
+        "get-pod-logs",
+        "--target",
+        "dev/debug-pod",
+        "--params",
+        '{"namespace":"dev","pod":"debug-pod"}',
+        "--json",
+      ],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { policy_revision: string }).policy_revision;
+  };
+
+  it("changing an action's risk class changes the revision of new decisions; reformatting does not", () => {
+    const before = revision();
+    expect(revision()).toBe(before);
+    const file = join(dir, "actions", "get-pod-logs.yaml");
+    const text = readFileSync(file, "utf8");
+    expect(text).toMatch(/^risk_class: low$/m);
+    writeFileSync(file, text.replace(/^risk_class: low$/m, "risk_class: medium"));
+    const changed = revision();
+    expect(changed).not.toBe(before);
+    writeFileSync(file, text);
+    expect(revision()).toBe(before);
   });
 });
