@@ -19,6 +19,8 @@ export interface ExecutionRecord {
   auditId: string;
   ticketNonce: string | null;
   params: Record<string, unknown>;
+  /** Params the ticket holds as digests (sensitive): redacted even without the action definition. */
+  sensitiveParams: string[];
   output: string;
   outputIsSecret: boolean;
   error: string | null;
@@ -30,7 +32,12 @@ export interface ExecutionRecord {
   beforeState: Record<string, unknown>;
   afterState: Record<string, unknown>;
   credentialId: string | null;
+  /** `null` when no credential was obtained; `false` when revoking it failed (see `credentialError`). */
   credentialRevoked: boolean | null;
+  /** Why the revocation failed. */
+  credentialError: string | null;
+  /** Why a state could not be read (its state is then `{}`: unknown, not empty). */
+  captureErrors: { before?: string; after?: string };
 }
 
 export function executionEvent(r: ExecutionRecord, actionDef: ActionDef | null): AuditInput {
@@ -66,8 +73,10 @@ export function executionEvent(r: ExecutionRecord, actionDef: ActionDef | null):
       })),
       credential_id: r.credentialId,
       credential_revoked: r.credentialRevoked,
+      ...(r.credentialError !== null ? { credential_error: r.credentialError } : {}),
     },
     ...(actionDef !== null ? { actionDef } : {}),
+    ...(r.sensitiveParams.length > 0 ? { sensitiveParams: r.sensitiveParams } : {}),
     secretOutput: r.outputIsSecret,
   };
 }
@@ -83,6 +92,10 @@ export interface StateCaptureRecord {
   captureDurationMs: number;
   declared: string[];
   source: "runner" | "sdk";
+  /** The runner's: how the execution ended (`success`, or a failure whose effect may be partial). */
+  status?: RunStatus;
+  /** Why the before or after state could not be read. */
+  errors?: { before?: string; after?: string };
 }
 
 export function stateCaptureEvent(r: StateCaptureRecord): AuditInput {
@@ -107,6 +120,8 @@ export function stateCaptureEvent(r: StateCaptureRecord): AuditInput {
       state_fields_declared: r.declared,
       state_fields_captured: [...new Set([...Object.keys(r.before), ...Object.keys(r.after)])].sort(),
       source: r.source,
+      ...(r.status !== undefined ? { execution_status: r.status } : {}),
+      ...(r.errors !== undefined && Object.keys(r.errors).length > 0 ? { capture_errors: r.errors } : {}),
     },
   };
 }

@@ -71,6 +71,18 @@ export function planRollback(
   const params = decision.params ?? {};
   const before = (capture.context?.before_state as Record<string, unknown> | undefined) ?? {};
   const warnings: string[] = [];
+  // The runner records how the execution ended: after a failure or a timeout the target may be
+  // unchanged, or changed in part, and the plan may undo something that never happened.
+  const status = capture.context?.execution_status;
+  if (typeof status === "string" && status !== "success") {
+    warnings.push(
+      `The execution ended with status '${status}': the target may be unchanged or only partly changed; check its current state before rolling back`,
+    );
+  }
+  const captureErrors = capture.context?.capture_errors as { before?: unknown } | undefined;
+  if (typeof captureErrors?.before === "string") {
+    warnings.push(`The state before the execution could not be read: ${captureErrors.before}`);
+  }
   const out: Record<string, unknown> = {};
   const declared = Object.entries(action.rollback_params);
   if (declared.length > 0) {

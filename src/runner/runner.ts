@@ -14,6 +14,7 @@
 import { decodeJwt } from "jose";
 import type { ActionDef } from "../core/types.js";
 import type { World } from "../core/world.js";
+import { scrubSecrets } from "../credentials/redact.js";
 import type { AuditSink } from "../pdp/pipeline.js";
 import type { TicketValidator, VerifiedTicket } from "../tickets/validator.js";
 import { type ExecutionRecord, executionEvent, stateCaptureEvent } from "./events.js";
@@ -32,7 +33,13 @@ export interface CredentialProvider {
   /** Whether this action may only run with a credential from the vault. */
   required(action: ActionDef): boolean;
   acquire(action: ActionDef, ticket: VerifiedTicket, token: string): Promise<RunCredential>;
+  /** Revokes the credential; throws when revocation failed (the audit then says so). */
   release(credential: RunCredential): Promise<void>;
+  /**
+   * The credential's secret strings (call before `release`): the runner scrubs them from
+   * everything it records and returns, whatever an executor's output quotes.
+   */
+  secretsFor?(credential: RunCredential): string[];
 }
 
 export interface RunnerParts {
@@ -50,7 +57,7 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-export interface ExecutionResult extends Omit<ExecutionRecord, "params"> {
+export interface ExecutionResult extends Omit<ExecutionRecord, "params" | "sensitiveParams"> {
   executedAt: string;
 }
 
@@ -64,6 +71,13 @@ export interface DryRun {
 }
 
 const DEFAULT_TIMEOUT_MS = 300_000;
+/**
+ * Executors enforce `timeoutMs` themselves (and report `timeout` with what they know, e.g. that
+ * a mutating call had been sent). The runner's own abort signal is a backstop for one that does
+ * not, so it fires later: firing at the same moment would race the executor's deadline and turn
+ * a timeout into a cancellation.
+ */
+const ABORT_GRACE_MS = 5_000;
 
 export class Runner {
   private readonly clock: () => number;
@@ -76,48 +90,59 @@ export class Runner {
     const started = this.clock();
     const executor = options.executor;
     const record = this.emptyRecord(token, executor.type);
+    const provider = this.parts.credentials;
+    let credential: RunCredential | null = null;
+    let secrets: string[] = [];
+    // Revoked before the execution event is written, so the event says whether it was.
+    const revoke = async (): Promise<void> => {
+      if (credential === null || provider === null) return;
+      const held = credential;
+      credential = null;
+      try {
+        await provider.release(held);
+        record.credentialRevoked = true;
+      } catch (err) {
+        record.credentialRevoked = false;
+        record.credentialError = messageOf(err);
+      }
+    };
     const finish = async (actionDef: ActionDef | null): Promise<ExecutionResult> => {
+      await revoke();
       record.durationMs = this.clock() - started;
+      scrubRecord(record, secrets);
       await this.parts.audit.append(executionEvent(record, actionDef));
-      const { params: _params, ...result } = record;
+      const { params: _params, sensitiveParams: _sensitive, ...result } = record;
       return { ...result, executedAt: new Date(started).toISOString() };
     };
 
-    const redeemed = await this.parts.validator.redeem(token, {
-      ...(options.params !== undefined ? { expectedParams: options.params } : {}),
-    });
+    const expectations = options.params !== undefined ? { expectedParams: options.params } : {};
+    // Look before redeeming: a ticket this run could not execute anyway (sensitive params not
+    // supplied, an action this executor does not map) is refused without being spent, so the
+    // caller can still run it correctly.
+    const peek = await this.parts.validator.verify(token, expectations);
+    if (peek.valid && peek.ticket !== null) {
+      const refusal = refusalOf(peek.ticket, executor, this.parts.world());
+      if (!refusal.ok) {
+        describeTicket(record, peek.ticket);
+        fail(record, refusal.stage, `${refusal.error}; the ticket was not redeemed`);
+        return finish(refusal.action);
+      }
+    }
+    const redeemed = await this.parts.validator.redeem(token, expectations);
     if (!redeemed.valid || redeemed.ticket === null) {
       fail(record, "ticket", `Ticket validation failed: ${redeemed.reason}`);
       return finish(null);
     }
     const ticket = redeemed.ticket;
-    Object.assign(record, {
-      action: ticket.action,
-      target: ticket.target,
-      caller: ticket.caller,
-      auditId: ticket.audit_id,
-      ticketNonce: ticket.nonce,
-    });
-    record.params = ticket.params;
+    describeTicket(record, ticket);
+    // Checked again: the world may have been reloaded since the look.
     const world = this.parts.world();
-    const action = world.actions.get(ticket.action)?.def ?? null;
-    if (!ticket.params_complete) {
-      const names = ticket.redacted_params.join(", ");
-      fail(
-        record,
-        "ticket",
-        `Parameters ${names} are sensitive: supply them (they are checked against the ticket's digest)`,
-      );
-      return finish(action);
+    const checked = refusalOf(ticket, executor, world);
+    if (!checked.ok) {
+      fail(record, checked.stage, checked.error);
+      return finish(checked.action);
     }
-    if (action === null) {
-      fail(record, "action", `Action not found in registry: ${ticket.action}`);
-      return finish(null);
-    }
-    if (!executor.supports(action.name)) {
-      fail(record, "action", `The ${executor.type} executor has no mapping for action: ${action.name}`);
-      return finish(action);
-    }
+    const action = checked.action;
     const ctx: ExecutionContext = {
       action,
       target: world.targets.get(ticket.target) ?? null,
@@ -127,28 +152,22 @@ export class Runner {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     };
 
-    let credential: RunCredential | null = null;
     try {
-      if (this.parts.credentials?.required(action)) {
+      if (provider?.required(action)) {
         try {
-          credential = await this.parts.credentials.acquire(action, ticket, token);
+          credential = await provider.acquire(action, ticket, token);
         } catch (err) {
           fail(record, "credentials", `Credential resolution failed: ${messageOf(err)}`);
           return finish(action);
         }
+        secrets = provider.secretsFor?.(credential) ?? [];
         record.credentialId = credential.id;
         ctx.credential = { type: credential.type, payload: credential.payload };
       }
-      return await this.execute(ctx, record, executor, finish);
+      return await this.execute(ctx, record, executor, finish, secrets);
     } finally {
-      if (credential !== null && this.parts.credentials !== null) {
-        try {
-          await this.parts.credentials.release(credential);
-          record.credentialRevoked = true;
-        } catch {
-          record.credentialRevoked = false;
-        }
-      }
+      // Only when something threw before `finish`: the credential never outlives the run.
+      await revoke();
     }
   }
 
@@ -204,6 +223,7 @@ export class Runner {
     record: ExecutionRecord,
     executor: Executor,
     finish: (a: ActionDef | null) => Promise<ExecutionResult>,
+    secrets: readonly string[],
   ): Promise<ExecutionResult> {
     let prechecks: PrecheckResult[];
     try {
@@ -219,9 +239,11 @@ export class Runner {
       return finish(ctx.action);
     }
     const captureStarted = this.clock();
-    record.beforeState = await captureQuietly(executor, ctx);
+    const before = await captureQuietly(executor, ctx);
+    record.beforeState = before.state;
+    if (before.error !== null) record.captureErrors.before = before.error;
     const outcome = await executor
-      .execute({ ...ctx, signal: AbortSignal.timeout(ctx.timeoutMs) })
+      .execute({ ...ctx, signal: AbortSignal.timeout(ctx.timeoutMs + ABORT_GRACE_MS) })
       .catch((err: unknown) => ({
         status: "error" as const,
         output: "",
@@ -236,7 +258,12 @@ export class Runner {
       outputIsSecret: outcome.outputIsSecret === true,
       stage: outcome.status === "success" ? "completed" : "execute",
     });
-    if (outcome.status === "success") record.afterState = await captureQuietly(executor, ctx);
+    // After a failure or a timeout too: the action may have been partly done, and the
+    // after-state is how the audit shows it.
+    const after = await captureQuietly(executor, ctx);
+    record.afterState = after.state;
+    if (after.error !== null) record.captureErrors.after = after.error;
+    scrubRecord(record, secrets);
     await this.parts.audit.append(
       stateCaptureEvent({
         action: record.action,
@@ -249,6 +276,8 @@ export class Runner {
         captureDurationMs: this.clock() - captureStarted,
         declared: ctx.action.state_fields.map((f) => f.name),
         source: "runner",
+        status: record.status,
+        errors: record.captureErrors,
       }),
     );
     return finish(ctx.action);
@@ -263,6 +292,7 @@ export class Runner {
       auditId: "",
       ticketNonce: null,
       params: {},
+      sensitiveParams: [],
       output: "",
       outputIsSecret: false,
       error: null,
@@ -274,8 +304,63 @@ export class Runner {
       afterState: {},
       credentialId: null,
       credentialRevoked: null,
+      credentialError: null,
+      captureErrors: {},
     };
   }
+}
+
+/**
+ * Replaces the credential's secret strings wherever the record quotes them (an executor's output,
+ * an error echoing a URL or header, a precheck message, captured state): the audit log, the
+ * shippers and the caller see `[REDACTED]`.
+ */
+function scrubRecord(record: ExecutionRecord, secrets: readonly string[]): void {
+  if (secrets.length === 0) return;
+  record.output = scrubSecrets(record.output, secrets);
+  record.error = record.error === null ? null : scrubSecrets(record.error, secrets);
+  record.prechecks = scrubSecrets(record.prechecks, secrets);
+  record.beforeState = scrubSecrets(record.beforeState, secrets);
+  record.afterState = scrubSecrets(record.afterState, secrets);
+  record.captureErrors = scrubSecrets(record.captureErrors, secrets);
+  if (record.credentialError !== null) record.credentialError = scrubSecrets(record.credentialError, secrets);
+}
+
+type Runnable =
+  | { ok: true; action: ActionDef }
+  | { ok: false; stage: ExecutionRecord["stage"]; error: string; action: ActionDef | null };
+
+/** Whether a valid ticket can run with this executor, and why not. */
+function refusalOf(ticket: VerifiedTicket, executor: Executor, world: World): Runnable {
+  const action = world.actions.get(ticket.action)?.def ?? null;
+  if (!ticket.params_complete) {
+    const names = ticket.redacted_params.join(", ");
+    return {
+      ok: false,
+      stage: "ticket",
+      error: `Parameters ${names} are sensitive: supply them (they are checked against the ticket's digest)`,
+      action,
+    };
+  }
+  if (action === null)
+    return { ok: false, stage: "action", error: `Action not found in registry: ${ticket.action}`, action };
+  if (!executor.supports(action.name)) {
+    return {
+      ok: false,
+      stage: "action",
+      error: `The ${executor.type} executor has no mapping for action: ${action.name}`,
+      action,
+    };
+  }
+  return { ok: true, action };
+}
+
+/** The record names what the (verified) ticket names. */
+function describeTicket(record: ExecutionRecord, t: VerifiedTicket): void {
+  Object.assign(record, { action: t.action, target: t.target, caller: t.caller, auditId: t.audit_id });
+  record.ticketNonce = t.nonce;
+  record.params = t.params;
+  record.sensitiveParams = t.redacted_params;
 }
 
 function fail(
@@ -287,12 +372,15 @@ function fail(
   Object.assign(record, { status, stage, error });
 }
 
-/** State capture is evidence, not a gate: a failure to read state is recorded as `{}`. */
-async function captureQuietly(executor: Executor, ctx: ExecutionContext): Promise<Record<string, unknown>> {
+/** State capture is evidence, not a gate: a failure to read state is `{}` plus the reason. */
+async function captureQuietly(
+  executor: Executor,
+  ctx: ExecutionContext,
+): Promise<{ state: Record<string, unknown>; error: string | null }> {
   try {
-    return await executor.captureState(ctx);
-  } catch {
-    return {};
+    return { state: await executor.captureState(ctx), error: null };
+  } catch (err) {
+    return { state: {}, error: messageOf(err) };
   }
 }
 
