@@ -15,6 +15,7 @@ import { openStateBackend } from "../../src/state/index.js";
 import { ticketServices } from "../../src/tickets/index.js";
 import type { VaultFixture } from "../credentials/vault-fixture.js";
 import { tempDir } from "../helpers/cli.js";
+import { tempKeys } from "../helpers/tokens.js";
 import { seedCluster } from "./k8s-fake/fixtures.js";
 import { processesWith, writes } from "./k8s-fake/helpers.js";
 import { FakeK8s } from "./k8s-fake/server.js";
@@ -157,6 +158,52 @@ describe.skipIf(!hasKubectl)("kubectl failure paths", () => {
     });
     // Nothing executed, so no state was captured.
     expect(rig.linked(t.auditId, "state_capture")).toEqual([]);
+  });
+
+  it("T1: no ticket, a forged one, a DENY's audit id → refused at the ticket, audited, nothing sent, no credential", async () => {
+    const allowed = await rig.allow("scale-deployment", "cluster/web", {
+      namespace: "prod",
+      deployment: "web",
+      replicas: 5,
+    });
+    // The same claims signed by a key the deployment does not trust.
+    const stranger = tempKeys().keys;
+    const forged = ticketServices(stranger, rig.state.nonces).issuer.issue({
+      decision: {
+        result: "allow",
+        action: "scale-deployment",
+        target: "cluster/web",
+        caller: "test-agent",
+        audit_id: allowed.auditId,
+      },
+      params: { namespace: "prod", deployment: "web", replicas: 5 },
+      actionDef: { name: "scale-deployment", parameters: [] },
+    }).token;
+    rig.setPolicy(`rules:
+  - name: deny-everything
+    priority: 10
+    match: {}
+    decision: deny
+    reason: Frozen
+`);
+    const denied = await rig.decide("scale-deployment", "cluster/web", {
+      namespace: "prod",
+      deployment: "web",
+      replicas: 5,
+    });
+    expect([denied.result, denied.ticket]).toEqual(["deny", null]);
+    const before = rig.events().filter((e) => e.event_type === "execution").length;
+    for (const token of ["", forged, denied.audit_id!]) {
+      const r = await rig.runner().run(token, { executor: kubectl(), timeoutMs: 20_000 });
+      expect(r).toMatchObject({ status: "error", stage: "ticket", credentialId: null });
+      expect(r.error).toMatch(/^Ticket validation failed: /);
+    }
+    const refusals = rig.events().filter((e) => e.event_type === "execution");
+    expect(refusals).toHaveLength(before + 3);
+    for (const e of refusals.slice(before)) expect(e).toMatchObject({ decision: "deny" });
+    expect(writes(k)).toEqual([]);
+    expect(vault.requestsTo(/creds/)).toEqual([]);
+    expect(await chainOk(rig)).toBe(true);
   });
 
   it("a replayed ticket is refused by another runner on the shared nonce store: one change, one credential", async () => {
