@@ -7,6 +7,7 @@ import { PROFILES } from "../core/types.js";
 import { approvalsSchema } from "./approvals-schema.js";
 import { enumOf, laxBool, laxFloat, laxInt, str } from "./coerce.js";
 import { credentialsSchema } from "./credentials-schema.js";
+import { runnerSchema } from "./runner-schema.js";
 
 const positive = () => laxFloat().refine((n) => n > 0, "must be greater than 0");
 
@@ -145,7 +146,10 @@ export const projectSchema = z.strictObject({
     .nullable()
     .default(null)
     .describe("The vault that issues credentials to executions (docs/credentials.md)."),
-  runner: z.record(z.string(), z.unknown()).nullable().default(null),
+  runner: runnerSchema
+    .nullable()
+    .default(null)
+    .describe("The executors this deployment runs and how they reach targets (docs/runner.md)."),
   server: z.record(z.string(), z.unknown()).nullable().default(null),
   world_cache: laxBool()
     .default(true)

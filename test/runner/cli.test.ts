@@ -101,6 +101,10 @@ credentials:
       certificate_authority: k8s-ca.pem
       cluster_role_binding: true
       namespace: agent-safe
+runner:
+  executor: kubectl
+  executors: [kubectl, dry-run]
+  timeout_seconds: 20
 `,
   );
   const id = await run(["identity", "issue", "--agent-id", "agent-1", "--roles", "deployer"]);
@@ -122,7 +126,8 @@ describe.skipIf(!hasKubectl)("runner dry-run / execute", () => {
       deployment: "web",
       replicas: 5,
     });
-    const dry = await run(["runner", "dry-run", scaled.token, "--executor", "kubectl"]);
+    // No --executor: the project's runner.executor (kubectl) is used.
+    const dry = await run(["runner", "dry-run", scaled.token]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toBe(
       [

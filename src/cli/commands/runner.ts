@@ -5,14 +5,15 @@ import type { CommandSpec, OptionSpec } from "../spec.js";
 const EXECUTOR_OPTIONS: readonly OptionSpec[] = [
   {
     flags: "--executor <type>",
-    description: "dry-run (default), kubectl, k8s or aws (subprocess is the 0.9.0 name of kubectl)",
+    description:
+      "dry-run, kubectl, k8s or aws (default: runner.executor, else dry-run; subprocess is the 0.9.0 name of kubectl)",
     choices: ["dry-run", "kubectl", "subprocess", "k8s", "kubernetes", "aws"],
   },
   {
     flags: "--params <json>",
     description: "the params to execute (required when the ticket holds sensitive ones as digests)",
   },
-  { flags: "--timeout <seconds>", description: "execution timeout (default 300)" },
+  { flags: "--timeout <seconds>", description: "execution timeout (default: runner.timeout_seconds, 300)" },
   { flags: "--kubectl-path <path>", description: "kubectl binary (kubectl executor)" },
   {
     flags: "--kubeconfig <file>",

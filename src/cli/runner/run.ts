@@ -1,5 +1,6 @@
 /** The runner commands, on the project's composition (tickets, audit, credentials). */
 import { openProject } from "../../config/open-project.js";
+import { defaultRunnerSettings } from "../../config/runner-schema.js";
 import { createExecutor, executorType, Runner } from "../../runner/index.js";
 import { compose } from "../../sdk/compose.js";
 import { EXIT, print, printJson, printWarnings, projectOverrides, UsageError, wantsJson } from "../common.js";
@@ -8,14 +9,19 @@ import { parseParamsFlag } from "../request-input.js";
 type Options = Record<string, unknown>;
 
 export async function runRunner(mode: "execute" | "dry-run", token: string, o: Options): Promise<void> {
-  const type = executorType((o.executor as string | undefined) ?? "dry-run");
-  if (type === null) throw new UsageError(`--executor: unknown executor '${String(o.executor)}'`);
-  const timeout = o.timeout === undefined ? undefined : Number(o.timeout);
-  if (timeout !== undefined && !(timeout > 0))
+  const requested = o.executor === undefined ? null : executorType(o.executor as string);
+  if (requested === null && o.executor !== undefined)
+    throw new UsageError(`--executor: unknown executor '${String(o.executor)}'`);
+  const flagTimeout = o.timeout === undefined ? undefined : Number(o.timeout);
+  if (flagTimeout !== undefined && !(flagTimeout > 0))
     throw new UsageError("--timeout must be a positive number of seconds");
   const params = parseParamsFlag(o.params as string | undefined);
   const opened = await openProject({ overrides: projectOverrides(o), cache: o.cache !== false });
   printWarnings(opened.warnings);
+  // Flags win over the project's `runner:` section, which wins over the defaults.
+  const configured = opened.project.settings.runner ?? defaultRunnerSettings();
+  const type = requested ?? configured.executor;
+  const timeout = flagTimeout ?? configured.timeout_seconds;
   const composed = await compose(opened);
   try {
     if (composed.tickets === null)
@@ -31,16 +37,16 @@ export async function runRunner(mode: "execute" | "dry-run", token: string, o: O
       credentials: composed.credentials,
     });
     const executor = await createExecutor(type, {
-      kubectl_path: (o.kubectlPath as string | undefined) ?? null,
-      kubeconfig: (o.kubeconfig as string | undefined) ?? null,
-      context: (o.context as string | undefined) ?? null,
-      aws_region: (o.awsRegion as string | undefined) ?? null,
-      aws_endpoint: (o.awsEndpoint as string | undefined) ?? null,
+      kubectl_path: (o.kubectlPath as string | undefined) ?? configured.kubectl_path,
+      kubeconfig: (o.kubeconfig as string | undefined) ?? configured.kubeconfig,
+      context: (o.context as string | undefined) ?? configured.context,
+      aws_region: (o.awsRegion as string | undefined) ?? configured.aws_region,
+      aws_endpoint: (o.awsEndpoint as string | undefined) ?? configured.aws_endpoint,
     });
     const runOptions = {
       executor,
       ...(params !== null ? { params } : {}),
-      ...(timeout ? { timeoutMs: timeout * 1000 } : {}),
+      timeoutMs: timeout * 1000,
     };
     if (mode === "dry-run") {
       const plan = await runner.dryRun(token, runOptions);
