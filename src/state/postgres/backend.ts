@@ -12,19 +12,15 @@
  * timeouts bounded by `timeoutMs`), and the pool reconnects on the next call once it is back.
  */
 import type {
-  BreakerRecord,
-  BreakerStatus,
   BreakerStore,
   FlagEntry,
   FlagStore,
-  RiskTotal,
   RiskWindowStore,
   StateBackend,
-  WindowResult,
   WindowStore,
 } from "../interfaces.js";
 import { NONCE_GRACE_MS } from "../interfaces.js";
-import { breakerCheck, breakerRecordDeny, riskAdd, type Transition, windowAcquire } from "../logic.js";
+import { RowBreakers, RowRisk, RowWindows, type Step } from "../row-stores.js";
 import { decode, encode, GUARD_KINDS, type GuardKind } from "../sqlite/connection.js";
 import { type NonceStore, StateCapacityError } from "../types.js";
 import {
@@ -78,15 +74,6 @@ CREATE INDEX IF NOT EXISTS agent_safe_nonces_expiry ON ${t.nonces} (keep_until);
 CREATE TABLE IF NOT EXISTS ${t.flags} (key text PRIMARY KEY, value text NOT NULL, expires_at double precision);
 `;
 }
-
-interface Step<R> {
-  result: R;
-  write: boolean;
-  state: number[] | null;
-  expiresAt: number;
-}
-
-const step = <R>(t: Transition<R>, write: boolean): Step<R> => ({ ...t, write });
 
 /** Raised inside a transaction when a concurrent insert created the key first: run it again. */
 class KeyRace extends Error {}
@@ -237,66 +224,6 @@ class GuardTables {
   }
 }
 
-class PgWindows implements WindowStore {
-  constructor(private readonly t: GuardTables) {}
-
-  async acquire(key: string, limit: number, windowMs: number, nowMs: number): Promise<WindowResult> {
-    const r = await this.t.run("window", key, nowMs, (state) => {
-      const t = windowAcquire(state ?? [], limit, windowMs, nowMs);
-      return step(t, t.result.allowed || (t.state === null && state !== null));
-    });
-    return { ...r, nowMs };
-  }
-}
-
-class PgBreakers implements BreakerStore {
-  constructor(private readonly t: GuardTables) {}
-
-  async check(key: string, cooldownMs: number, nowMs: number): Promise<BreakerStatus> {
-    // Most checks find nothing to change: answer them from a plain read, without a lock.
-    const seen = await this.t.peek("breaker", key);
-    if (seen === null) return { open: false, remainingMs: 0, nowMs };
-    const quick = breakerCheck(seen, cooldownMs, nowMs);
-    if (!quick.changed) return { ...quick.result, nowMs };
-    const r = await this.t.run("breaker", key, nowMs, (state) => {
-      if (state === null)
-        return { result: { open: false, remainingMs: 0 }, write: false, state, expiresAt: nowMs };
-      const t = breakerCheck(state, cooldownMs, nowMs);
-      return step(t, t.changed);
-    });
-    return { ...r, nowMs };
-  }
-
-  async recordDeny(
-    key: string,
-    threshold: number,
-    windowMs: number,
-    cooldownMs: number,
-    nowMs: number,
-  ): Promise<BreakerRecord> {
-    const r = await this.t.run("breaker", key, nowMs, (state) =>
-      step(breakerRecordDeny(state ?? [], threshold, windowMs, cooldownMs, nowMs), true),
-    );
-    return { ...r, nowMs };
-  }
-}
-
-class PgRisk implements RiskWindowStore {
-  constructor(private readonly t: GuardTables) {}
-
-  async add(key: string, score: number, windowMs: number, nowMs: number): Promise<RiskTotal> {
-    const r = await this.t.run("risk", key, nowMs, (state) =>
-      step(riskAdd(state ?? [], score, windowMs, nowMs), true),
-    );
-    return { ...r, nowMs };
-  }
-
-  async total(key: string, windowMs: number, nowMs: number): Promise<RiskTotal> {
-    const state = await this.t.peek("risk", key);
-    return { ...riskAdd(state ?? [], null, windowMs, nowMs).result, nowMs };
-  }
-}
-
 class PgNonces implements NonceStore {
   private lastSweep = 0;
 
@@ -390,9 +317,9 @@ export class PostgresBackend implements StateBackend {
     });
     this.db = new Db(pool, target.where, tables(target.schema), target.schema);
     const guards = new GuardTables(this.db, options.maxCallers ?? POSTGRES_DEFAULT_MAX_CALLERS);
-    this.windows = new PgWindows(guards);
-    this.breakers = new PgBreakers(guards);
-    this.risk = new PgRisk(guards);
+    this.windows = new RowWindows(guards);
+    this.breakers = new RowBreakers(guards);
+    this.risk = new RowRisk(guards);
     this.nonces = new PgNonces(this.db);
     this.flags = new PgFlags(this.db);
   }

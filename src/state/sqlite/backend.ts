@@ -7,19 +7,15 @@
  * consumed ticket or an engaged kill switch survives a power loss.
  */
 import type {
-  BreakerRecord,
-  BreakerStatus,
   BreakerStore,
   FlagEntry,
   FlagStore,
-  RiskTotal,
   RiskWindowStore,
   StateBackend,
-  WindowResult,
   WindowStore,
 } from "../interfaces.js";
 import { NONCE_GRACE_MS } from "../interfaces.js";
-import { breakerCheck, breakerRecordDeny, riskAdd, type Transition, windowAcquire } from "../logic.js";
+import { RowBreakers, RowRisk, RowWindows, type Step } from "../row-stores.js";
 import { type NonceStore, StateCapacityError } from "../types.js";
 import { decode, encode, GUARD_KINDS, type GuardKind, SqliteConnection } from "./connection.js";
 import type { Database, Statement } from "./driver.js";
@@ -28,14 +24,6 @@ export const SQLITE_DEFAULT_MAX_CALLERS = 1_000_000;
 export const SQLITE_DEFAULT_BUSY_TIMEOUT_MS = 2000;
 const SWEEP_INTERVAL_MS = 5000;
 const SWEEP_BATCH = 2000;
-
-interface Step<R> {
-  result: R;
-  /** Whether to write `state` back (delete the row when it is null). */
-  write: boolean;
-  state: number[] | null;
-  expiresAt: number;
-}
 
 interface Prepared {
   db: Database;
@@ -134,68 +122,6 @@ class GuardTables {
         }
       })
       .immediate();
-  }
-}
-
-const step = <R>(t: Transition<R>, write: boolean): Step<R> => ({ ...t, write });
-
-class SqliteWindows implements WindowStore {
-  constructor(private readonly t: GuardTables) {}
-
-  async acquire(key: string, limit: number, windowMs: number, nowMs: number): Promise<WindowResult> {
-    const r = this.t.run("window", key, nowMs, (state) => {
-      const t = windowAcquire(state ?? [], limit, windowMs, nowMs);
-      return step(t, t.result.allowed || (t.state === null && state !== null));
-    });
-    return { ...r, nowMs };
-  }
-}
-
-class SqliteBreakers implements BreakerStore {
-  constructor(private readonly t: GuardTables) {}
-
-  async check(key: string, cooldownMs: number, nowMs: number): Promise<BreakerStatus> {
-    // Most checks find nothing to change: answer them from a plain read, without the write lock.
-    const seen = this.t.peek("breaker", key);
-    if (seen === null) return { open: false, remainingMs: 0, nowMs };
-    const quick = breakerCheck(seen, cooldownMs, nowMs);
-    if (!quick.changed) return { ...quick.result, nowMs };
-    const r = this.t.run("breaker", key, nowMs, (state) => {
-      if (state === null)
-        return { result: { open: false, remainingMs: 0 }, write: false, state, expiresAt: nowMs };
-      const t = breakerCheck(state, cooldownMs, nowMs);
-      return step(t, t.changed);
-    });
-    return { ...r, nowMs };
-  }
-
-  async recordDeny(
-    key: string,
-    threshold: number,
-    windowMs: number,
-    cooldownMs: number,
-    nowMs: number,
-  ): Promise<BreakerRecord> {
-    const r = this.t.run("breaker", key, nowMs, (state) =>
-      step(breakerRecordDeny(state ?? [], threshold, windowMs, cooldownMs, nowMs), true),
-    );
-    return { ...r, nowMs };
-  }
-}
-
-class SqliteRisk implements RiskWindowStore {
-  constructor(private readonly t: GuardTables) {}
-
-  async add(key: string, score: number, windowMs: number, nowMs: number): Promise<RiskTotal> {
-    const r = this.t.run("risk", key, nowMs, (state) =>
-      step(riskAdd(state ?? [], score, windowMs, nowMs), true),
-    );
-    return { ...r, nowMs };
-  }
-
-  async total(key: string, windowMs: number, nowMs: number): Promise<RiskTotal> {
-    const state = this.t.peek("risk", key);
-    return { ...riskAdd(state ?? [], null, windowMs, nowMs).result, nowMs };
   }
 }
 
@@ -299,9 +225,9 @@ export class SqliteBackend implements StateBackend {
     this.guardConn = new SqliteConnection({ path, busyTimeoutMs, synchronous: "NORMAL" });
     this.durableConn = new SqliteConnection({ path, busyTimeoutMs, synchronous: "FULL" });
     const tables = new GuardTables(this.guardConn, options.maxCallers ?? SQLITE_DEFAULT_MAX_CALLERS);
-    this.windows = new SqliteWindows(tables);
-    this.breakers = new SqliteBreakers(tables);
-    this.risk = new SqliteRisk(tables);
+    this.windows = new RowWindows(tables);
+    this.breakers = new RowBreakers(tables);
+    this.risk = new RowRisk(tables);
     this.nonces = new SqliteNonces(this.durableConn);
     this.flags = new SqliteFlags(this.durableConn);
   }
