@@ -6,9 +6,8 @@
  * Operations on one file run one at a time in a process (the transaction spans the audit append).
  * Waiters poll the row (every 200 ms by default) and wake at once for changes made in-process.
  */
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
-import { dirname } from "node:path";
-import { type Database, openDatabase, sqliteCode } from "../state/sqlite/driver.js";
+import { existsSync } from "node:fs";
+import { closeQuietly, type Database, openWalDatabase, storeFailure } from "../state/sqlite/driver.js";
 import { ApprovalError } from "./errors.js";
 import {
   type ApprovalStore,
@@ -216,45 +215,30 @@ export class SqliteApprovalStore implements ApprovalStore {
       return await fn();
     } catch (err) {
       if (err instanceof ApprovalError) throw err;
-      const code = sqliteCode(err);
-      const system =
-        typeof (err as { code?: unknown })?.code === "string" &&
-        /^E[A-Z]+$/.test((err as { code: string }).code);
-      if (code === null && !system) throw err;
-      if (code !== "SQLITE_BUSY") this.reset();
-      const why =
-        code === "SQLITE_BUSY"
-          ? `database is locked (still busy after ${this.busyTimeoutMs} ms)`
-          : (err as Error).message;
-      throw new ApprovalError(`Approval store ${this.description}: ${why}`, "unavailable", { cause: err });
+      const failure = storeFailure(err, this.busyTimeoutMs);
+      if (failure === null) throw err;
+      if (failure.reset) this.reset();
+      throw new ApprovalError(`Approval store ${this.description}: ${failure.why}`, "unavailable", {
+        cause: err,
+      });
     }
   }
 
   private open(): Database {
     if (this.db?.open) return this.db;
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    // The file holds the requests' params: only the owner may read it (SQLite's WAL and shm
-    // files take the database file's mode).
-    if (!existsSync(this.path)) closeSync(openSync(this.path, "a", 0o600));
-    const db = openDatabase(this.path, { timeout: this.busyTimeoutMs });
-    try {
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = FULL");
-      db.transaction(() => db.exec(SCHEMA)).immediate();
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    this.db = db;
-    return db;
+    // The file holds the requests' params: only the owner may read it.
+    this.db = openWalDatabase(this.path, {
+      busyTimeoutMs: this.busyTimeoutMs,
+      synchronous: "FULL",
+      schema: SCHEMA,
+      fileMode: 0o600,
+      dirMode: 0o700,
+    });
+    return this.db;
   }
 
   private reset(): void {
-    try {
-      this.db?.close();
-    } catch {
-      // A broken connection may not close cleanly; it is dropped either way.
-    }
+    closeQuietly(this.db);
     this.db = null;
   }
 }

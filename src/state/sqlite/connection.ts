@@ -4,10 +4,8 @@
  * turned into `StateUnavailableError`. Transactions are `BEGIN IMMEDIATE`, so read-modify-write
  * operations are atomic across every process on the machine.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { StateCapacityError, StateUnavailableError } from "../types.js";
-import { type Database, openDatabase, type Statement, sqliteCode } from "./driver.js";
+import { closeQuietly, type Database, openWalDatabase, type Statement, storeFailure } from "./driver.js";
 
 export const GUARD_KINDS = ["window", "breaker", "risk"] as const;
 export type GuardKind = (typeof GUARD_KINDS)[number];
@@ -58,11 +56,10 @@ export class SqliteConnection {
       return fn(this.open(), this.statement);
     } catch (err) {
       if (err instanceof StateCapacityError || err instanceof StateUnavailableError) throw err;
-      const code = sqliteCode(err);
-      if (code === null && !isSystemError(err)) throw err;
-      // Anything but "busy" may mean the file changed under us: start afresh next time.
-      if (code !== "SQLITE_BUSY") this.reset();
-      throw this.unavailable(err, code);
+      const failure = storeFailure(err, this.options.busyTimeoutMs);
+      if (failure === null) throw err;
+      if (failure.reset) this.reset();
+      throw new StateUnavailableError(`SQLite ${this.options.path}: ${failure.why}`, { cause: err });
     }
   }
 
@@ -73,46 +70,21 @@ export class SqliteConnection {
   private open(): Database {
     if (this.db?.open) return this.db;
     const { path, busyTimeoutMs, synchronous } = this.options;
-    mkdirSync(dirname(path), { recursive: true });
-    const db = openDatabase(path, { timeout: busyTimeoutMs });
-    try {
-      db.pragma("journal_mode = WAL");
-      db.pragma(`synchronous = ${synchronous}`);
+    this.db = openWalDatabase(path, {
+      busyTimeoutMs,
+      synchronous,
+      schema: SCHEMA,
       // Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB: fewer latency spikes.
-      db.pragma("wal_autocheckpoint = 10000");
-      db.pragma("journal_size_limit = 67108864");
-      db.transaction(() => db.exec(SCHEMA)).immediate();
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    this.db = db;
-    return db;
+      pragmas: ["wal_autocheckpoint = 10000", "journal_size_limit = 67108864"],
+    });
+    return this.db;
   }
 
   private reset(): void {
-    try {
-      this.db?.close();
-    } catch {
-      // Closing a broken connection can fail too; it is dropped either way.
-    }
+    closeQuietly(this.db);
     this.db = null;
     this.statements.clear();
   }
-
-  private unavailable(err: unknown, code: string | null): StateUnavailableError {
-    const message = err instanceof Error ? err.message : String(err);
-    const why =
-      code === "SQLITE_BUSY"
-        ? `database is locked (still busy after ${this.options.busyTimeoutMs} ms)`
-        : `${message}${code !== null && !message.includes(code) ? ` (${code})` : ""}`;
-    return new StateUnavailableError(`SQLite ${this.options.path}: ${why}`, { cause: err });
-  }
-}
-
-function isSystemError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^E[A-Z]+$/.test(code);
 }
 
 /** Guard state is stored as little-endian float64 arrays. */
