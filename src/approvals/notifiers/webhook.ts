@@ -10,14 +10,14 @@
  * - A non-2xx answer, a timeout or a network error is a failure, retried by the queue. Redirects
  *   are not followed (they would carry the headers and signature elsewhere).
  */
-import { createHmac } from "node:crypto";
 import { canonicalize } from "../../codec/jcs.js";
 import { pythonIsoformat } from "../../jwt/claims.js";
+import { postSigned, safeUrl } from "../../net/webhook.js";
 import { ApprovalError } from "../errors.js";
 import type { ApprovalRequest } from "../types.js";
 import type { NotifierTarget } from "./queue.js";
 
-export const SIGNATURE_HEADER = "X-Agent-Safe-Signature";
+export { SIGNATURE_HEADER, safeUrl } from "../../net/webhook.js";
 
 export interface WebhookNotifierOptions {
   url: string;
@@ -38,11 +38,6 @@ export function checkUrl(text: string, what: string): URL {
   if (url.protocol !== "https:" && url.protocol !== "http:")
     throw new ApprovalError(`${what}: must be an http(s) URL`, "config");
   return url;
-}
-
-/** The URL without credentials, query or fragment: safe for messages. */
-export function safeUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 export class WebhookNotifier implements NotifierTarget {
@@ -73,20 +68,16 @@ export class WebhookNotifier implements NotifierTarget {
 
   async send(request: ApprovalRequest): Promise<void> {
     const body = this.body(request);
-    const headers: Record<string, string> = { "Content-Type": "application/json", ...this.headers };
-    headers["X-Agent-Safe-Request-Id"] = request.request_id;
-    headers["Idempotency-Key"] = request.request_id;
-    if (this.secret !== null)
-      headers[SIGNATURE_HEADER] =
-        `sha256=${createHmac("sha256", this.secret).update(body, "utf8").digest("hex")}`;
-    const res = await fetch(this.url, {
-      method: "POST",
-      headers,
+    await postSigned({
+      url: this.url,
       body,
-      redirect: "error",
-      signal: AbortSignal.timeout(this.timeoutMs),
+      headers: {
+        ...this.headers,
+        "X-Agent-Safe-Request-Id": request.request_id,
+        "Idempotency-Key": request.request_id,
+      },
+      secret: this.secret,
+      timeoutMs: this.timeoutMs,
     });
-    await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) throw new Error(`HTTP ${res.status} from ${safeUrl(this.url)}`);
   }
 }

@@ -10,7 +10,7 @@
  * - Any non-2xx answer, a timeout or a network error is a failure (retried by the runner).
  *   Redirects are not followed: they would carry the headers (and the signature) elsewhere.
  */
-import { createHmac } from "node:crypto";
+import { postSigned, safeUrl } from "../../net/webhook.js";
 import { AuditError } from "../errors.js";
 import { shortHash } from "./filesystem.js";
 import type { ShipItem, ShipperRunOptions, ShipTarget } from "./types.js";
@@ -26,7 +26,7 @@ export interface WebhookShipperOptions {
   runOptions?: ShipperRunOptions;
 }
 
-export const SIGNATURE_HEADER = "X-Agent-Safe-Signature";
+export { SIGNATURE_HEADER } from "../../net/webhook.js";
 
 export class WebhookShipper implements ShipTarget {
   readonly kind = "webhook";
@@ -66,31 +66,23 @@ export class WebhookShipper implements ShipTarget {
   async send(item: ShipItem): Promise<void> {
     const event = item.line.endsWith("\n") ? item.line.slice(0, -1) : item.line;
     const body = `{"event":${event},"shipped_at":"${isoformatUtc(new Date())}"}`;
-    const headers: Record<string, string> = { "Content-Type": "application/json", ...this.headers };
-    headers["Idempotency-Key"] = item.record.event_id;
-    headers["X-Agent-Safe-Event-Id"] = item.record.event_id;
-    headers["X-Agent-Safe-Seq"] = String(item.record.seq);
-    headers["X-Agent-Safe-Chain"] = item.record.chain_id ?? "";
-    if (this.secret !== null) {
-      headers[SIGNATURE_HEADER] =
-        `sha256=${createHmac("sha256", this.secret).update(body, "utf8").digest("hex")}`;
-    }
-    const res = await fetch(this.url, {
-      method: "POST",
-      headers,
+    await postSigned({
+      url: this.url,
       body,
-      redirect: "error",
-      signal: AbortSignal.timeout(this.timeoutMs),
+      headers: {
+        ...this.headers,
+        "Idempotency-Key": item.record.event_id,
+        "X-Agent-Safe-Event-Id": item.record.event_id,
+        "X-Agent-Safe-Seq": String(item.record.seq),
+        "X-Agent-Safe-Chain": item.record.chain_id ?? "",
+      },
+      secret: this.secret,
+      timeoutMs: this.timeoutMs,
     });
-    await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) throw new Error(`HTTP ${res.status} from ${safeUrl(this.url)}`);
   }
 }
 
-/** The URL without credentials, query or fragment: safe for messages. */
-export function safeUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
-}
+export { safeUrl } from "../../net/webhook.js";
 
 /** Python's `datetime.now(timezone.utc).isoformat()`: `…T12:00:00.123000+00:00`. */
 export function isoformatUtc(d: Date): string {
