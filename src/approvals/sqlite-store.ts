@@ -36,6 +36,14 @@ CREATE INDEX IF NOT EXISTS approval_requests_pending ON approval_requests (statu
 CREATE INDEX IF NOT EXISTS approval_requests_created ON approval_requests (created_at);
 `;
 
+interface PendingInsert {
+  record: ApprovalRecord;
+  events: Parameters<Persist>[0];
+  persist: Persist;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /** Per file: the tail of the operations queued in this process. */
 const FILE_QUEUES = new Map<string, Promise<void>>();
 
@@ -51,6 +59,7 @@ export class SqliteApprovalStore implements ApprovalStore {
   readonly description: string;
   private db: Database | null = null;
   private tail: Promise<unknown> = Promise.resolve();
+  private inserts: PendingInsert[] = [];
   private readonly wakers = new LocalWakers();
   private readonly busyTimeoutMs: number;
   private readonly pollMs: number;
@@ -70,15 +79,42 @@ export class SqliteApprovalStore implements ApprovalStore {
     return existsSync(this.path);
   }
 
+  /**
+   * New requests are written in batches: every insert made while the previous batch commits joins
+   * the next one, which is one transaction (one lock, one commit) with every request's audit
+   * event appended inside it (the audit writer's group fsync covers them together). A busy
+   * sidecar thus files hundreds of requests per fsync instead of one. A new request commits with
+   * `synchronous = NORMAL`: its audit event is already durable, and a row lost to a power cut
+   * is a request nobody can approve (fail closed); transitions that grant or deny stay FULL.
+   */
   insert(record: ApprovalRecord, events: Parameters<Persist>[0], persist: Persist): Promise<void> {
-    return this.transaction(async (db) => {
-      db.prepare(
-        "INSERT INTO approval_requests (request_id, status, created_at, expires_at, data, sealed_ticket, version) " +
-          "VALUES (?, ?, ?, ?, ?, ?, 1)",
-      ).run(...rowValues(record, null));
-      if (events.length > 0) await persist(events);
-      return () => this.wakers.wake(record.request_id);
+    return new Promise((resolve, reject) => {
+      this.inserts.push({ record, events, persist, resolve, reject });
+      if (this.inserts.length === 1) void this.flushInserts();
     });
+  }
+
+  private async flushInserts(): Promise<void> {
+    // Wait for the operations queued before this batch; inserts arriving meanwhile join it.
+    await this.exclusive(() => undefined).catch(() => undefined);
+    const batch = this.inserts.splice(0);
+    if (batch.length === 0) return;
+    try {
+      await this.transaction(async (db) => {
+        const insert = db.prepare(
+          "INSERT INTO approval_requests (request_id, status, created_at, expires_at, data, sealed_ticket, version) " +
+            "VALUES (?, ?, ?, ?, ?, ?, 1)",
+        );
+        for (const i of batch) insert.run(...rowValues(i.record, null));
+        await Promise.all(batch.map((i) => (i.events.length > 0 ? i.persist(i.events) : undefined)));
+        return () => {
+          for (const i of batch) this.wakers.wake(i.record.request_id);
+        };
+      }, "NORMAL");
+      for (const i of batch) i.resolve();
+    } catch (err) {
+      for (const i of batch) i.reject(err);
+    }
   }
 
   get(requestId: string): Promise<StoredApproval | null> {
@@ -167,9 +203,13 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 
   /** One transaction, with the audit append inside; `fn` returns what to do after the commit. */
-  private transaction(fn: (db: Database) => Promise<(() => void) | null>): Promise<void> {
+  private transaction(
+    fn: (db: Database) => Promise<(() => void) | null>,
+    synchronous: "FULL" | "NORMAL" = "FULL",
+  ): Promise<void> {
     return this.exclusive(async () => {
       const db = this.open();
+      if (synchronous !== "FULL") db.pragma(`synchronous = ${synchronous}`);
       db.exec("BEGIN IMMEDIATE");
       let after: (() => void) | null;
       try {
@@ -182,6 +222,8 @@ export class SqliteApprovalStore implements ApprovalStore {
           // Nothing to roll back (the failure ended the transaction).
         }
         throw err;
+      } finally {
+        if (synchronous !== "FULL" && db.open) db.pragma("synchronous = FULL");
       }
       after?.();
     });

@@ -3,10 +3,12 @@
  * of one request have one winner; concurrent collections of its ticket deliver it once; a
  * transition whose audit event cannot be written does not happen; reads, lists and ids.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { ApprovalService } from "../../src/approvals/service.js";
 import type { ApprovalStore } from "../../src/approvals/store.js";
 import type { AuditInput } from "../../src/audit/types.js";
+import { verifyLog } from "../../src/audit/verify.js";
 import { dropPostgresSchemas, postgresUrl, testSchema } from "../state/helpers.js";
 import { Rig, rejection } from "./helpers.js";
 
@@ -112,6 +114,25 @@ for (const kind of kinds) {
       const second = await request(trusted);
       await trusted.approve(second.id, { agent_id: "alice", roles: ["sre"] });
       expect((await trusted.waitForApproval(second.id, { timeout: 0 })).ticket).toBe("delivered");
+    });
+
+    it("200 requests filed at once: every one stored, retrievable, and audited once, in one chain", async () => {
+      rig = new Rig();
+      const store = kind.open(rig);
+      await rig.openAudit();
+      const approvals = rig.service(store());
+      const ids = await Promise.all(Array.from({ length: 200 }, () => request(approvals).then((r) => r.id)));
+      expect(new Set(ids).size).toBe(200);
+      const stored = await approvals.list({ status: "pending", limit: 1000 });
+      expect(stored.map((r) => r.request_id).sort()).toEqual([...ids].sort());
+      const audited = readFileSync(rig.auditPath, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { event_type: string; context: { type?: string; request_id?: string } })
+        .filter((e) => e.event_type === "approval" && e.context.type === "approval_request")
+        .map((e) => e.context.request_id);
+      expect(audited.sort()).toEqual([...ids].sort());
+      expect((await verifyLog(rig.auditPath)).ok).toBe(true);
     });
 
     it("a transition whose audit event cannot be written does not happen", async () => {
