@@ -18,6 +18,7 @@ The identity token is sent only in the Authorization header and never logged her
 """
 
 import json
+import ssl
 import urllib.error
 import urllib.request
 
@@ -44,12 +45,17 @@ class AgentSafeConnectionError(AgentSafeError):
 
 
 class AgentSafeClient:
-    """One sidecar, one agent identity. Thread-safe: every call is one HTTP request."""
+    """One sidecar, one agent identity. Thread-safe: every call is one HTTP request.
 
-    def __init__(self, url="http://127.0.0.1:8420", token=None, timeout=10.0):
+    ``cafile``: for an ``https://`` sidecar (``serve --tls-cert``) whose certificate is not signed
+    by a CA the system trusts, the PEM file of the CA (or of the self-signed certificate itself).
+    """
+
+    def __init__(self, url="http://127.0.0.1:8420", token=None, timeout=10.0, cafile=None):
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self._context = ssl.create_default_context(cafile=cafile) if self.url.startswith("https:") else None
 
     # ---- decisions -------------------------------------------------------------------------
     def check(self, action, target=None, params=None, ticket_id=None, correlation_id=None, token=None):
@@ -110,7 +116,7 @@ class AgentSafeClient:
         if bearer is not None:
             request.add_header("Authorization", "Bearer " + bearer)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self._context) as response:
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as err:
             raw = err.read().decode("utf-8", "replace")

@@ -10,6 +10,9 @@
  *   `agent_safe_http_request_duration_seconds{route}`.
  * - `agent_safe_audit_queue_depth`: events appended but not yet durable (0 without audit);
  *   `agent_safe_audit_durable_seq`: the last durable seq of this replica's chain.
+ * - `agent_safe_audit_shipper_lag_events{shipper}`: durable events a live shipper destination
+ *   has not yet received, and `agent_safe_audit_shipper_lag_seconds{shipper}`: while it is
+ *   behind, how long since it last received one (0 when caught up).
  * - `agent_safe_state_errors_total{source}`: the shared store failing (decisions denied with
  *   `state_unavailable`/`state_capacity`, ticket checks, readiness pings).
  * - `agent_safe_audit_errors_total`: decisions refused because their record could not be written.
@@ -25,6 +28,14 @@ export interface MetricsSources {
   audit: () => { lastSeq: number; durableSeq: number } | null;
   identityCache: () => { hits: number; misses: number } | null;
   revision: () => string;
+  /** Each audit shipper destination's cursor: the last seq it received, and when (ms). */
+  shippers?: () => readonly ShipperCursor[];
+}
+
+export interface ShipperCursor {
+  id: string;
+  seq: number;
+  updatedAtMs: number | null;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5];
@@ -102,6 +113,36 @@ export class ServerMetrics {
         this.set(sources.audit()?.durableSeq ?? 0);
       },
     });
+    const shipperLag = (): { id: string; events: number; seconds: number }[] => {
+      const durable = sources.audit()?.durableSeq ?? 0;
+      const now = Date.now();
+      return (sources.shippers?.() ?? []).map((c) => {
+        const events = Math.max(0, durable - c.seq);
+        const seconds =
+          events === 0 || c.updatedAtMs === null ? 0 : Math.max(0, (now - c.updatedAtMs) / 1000);
+        return { id: c.id, events, seconds };
+      });
+    };
+    new Gauge({
+      name: "agent_safe_audit_shipper_lag_events",
+      help: "Durable audit events not yet delivered to each shipper destination (from its cursor)",
+      labelNames: ["shipper"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of shipperLag()) this.set({ shipper: s.id }, s.events);
+      },
+    });
+    new Gauge({
+      name: "agent_safe_audit_shipper_lag_seconds",
+      help: "While a shipper destination is behind: seconds since its cursor last advanced (0 when caught up)",
+      labelNames: ["shipper"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of shipperLag()) this.set({ shipper: s.id }, s.seconds);
+      },
+    });
     new Gauge({
       name: "agent_safe_identity_cache_hits",
       help: "Identity tokens answered from the verification cache (cumulative)",
@@ -156,4 +197,32 @@ export class ServerMetrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** What the sidecar reads of a live shipper (`ShipperRunner`). */
+interface LiveShipper {
+  target?: { id?: unknown };
+  shippedSeq?: unknown;
+  cursor?: { value?: { updated_at?: unknown } } | null;
+}
+
+/**
+ * The live shippers' cursors, in memory (the files under `<log>.cursors/` are only written every
+ * 200 ms while events flow, so they lag behind an idle shipper). The audit writer does not publish
+ * its shippers, so they are read structurally; anything unexpected yields no shipper metrics
+ * rather than wrong ones.
+ */
+export function liveShipperCursors(writer: unknown): ShipperCursor[] {
+  const runners = (writer as { runners?: unknown } | null)?.runners;
+  if (!Array.isArray(runners)) return [];
+  const out: ShipperCursor[] = [];
+  for (const r of runners as LiveShipper[]) {
+    const id = r?.target?.id;
+    const seq = r?.shippedSeq;
+    if (typeof id !== "string" || typeof seq !== "number") continue;
+    const updated = r.cursor?.value?.updated_at;
+    const at = typeof updated === "string" ? Date.parse(updated) : Number.NaN;
+    out.push({ id, seq, updatedAtMs: Number.isFinite(at) ? at : null });
+  }
+  return out;
 }

@@ -17,7 +17,7 @@ import { createApp, type HttpLimits, limitsOf } from "./app.js";
 import { AdminToken } from "./auth.js";
 import { AuditHealth, reloadWith, type SidecarContext } from "./context.js";
 import { createLogger, type LoggerOptions } from "./logger.js";
-import { ServerMetrics } from "./metrics.js";
+import { liveShipperCursors, ServerMetrics } from "./metrics.js";
 import { type ReloadResult, WorldReloader } from "./reload.js";
 import type { RouteDef, RouteGroup } from "./route.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -26,6 +26,7 @@ import { delegationRoutes } from "./routes/delegations.js";
 import { metaRoutes } from "./routes/meta.js";
 import { opsRoutes } from "./routes/ops.js";
 import { ticketRoutes } from "./routes/tickets.js";
+import { type ServerSettings, ServerSettingsError, serverSettings } from "./settings.js";
 
 /** The API's route groups, in registration order. Approvals and execution add theirs here. */
 export const ROUTE_GROUPS: readonly RouteGroup[] = [
@@ -85,10 +86,11 @@ export class SidecarConfigError extends Error {
   override name = "SidecarConfigError";
 }
 
-export async function startSidecar(options: SidecarOptions = {}): Promise<Sidecar> {
+export async function startSidecar(given: SidecarOptions = {}): Promise<Sidecar> {
+  const opened = given.opened ?? (await openProject(given.open ?? {}));
+  const options = withServerSettings(given, opened.project);
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8420;
-  const opened = options.opened ?? (await openProject(options.open ?? {}));
   const project = withAuditOverrides(opened.project, options);
   refuseUnsafe(project, host, options);
   const log = createLogger(options.logger);
@@ -101,6 +103,7 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
   );
   try {
     const reloader = new WorldReloader(project, opened.world, (w) => composed.setWorld(w));
+    const auditPath = (composed.audit as { path?: string } | null)?.path ?? null;
     const metrics = new ServerMetrics({
       audit: () => {
         const w = composed.audit as { lastSeq?: number; durableSeq?: number } | null;
@@ -110,8 +113,8 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
       },
       identityCache: () => composed.identity?.verifier.cacheStats ?? null,
       revision: () => reloader.current().revision,
+      shippers: () => liveShipperCursors(composed.audit),
     });
-    const auditPath = (composed.audit as { path?: string } | null)?.path ?? null;
     const context: SidecarContext = {
       project,
       composed,
@@ -192,6 +195,43 @@ async function listen(app: FastifyInstance, host: string, port: number, tls: boo
   const address = app.server.address() as AddressInfo;
   const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return `${tls ? "https" : "http"}://${shown}:${address.port}`;
+}
+
+/**
+ * The options with the project's `server:` section filling in what they leave unset (null and
+ * undefined alike): the command line wins over the file, the file over the defaults.
+ */
+function withServerSettings(o: SidecarOptions, project: ProjectConfig): SidecarOptions {
+  let s: ServerSettings;
+  try {
+    s = serverSettings(project);
+  } catch (err) {
+    if (err instanceof ServerSettingsError) throw new SidecarConfigError(err.message);
+    throw err;
+  }
+  const pick = <T>(given: T | null | undefined, fromFile: T | undefined): T | undefined =>
+    given !== undefined && given !== null ? given : fromFile;
+  const out: SidecarOptions = { ...o };
+  const set = <K extends keyof SidecarOptions>(key: K, value: SidecarOptions[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  set("host", pick(o.host, s.host));
+  set("port", pick(o.port, s.port));
+  set("tls", pick(o.tls, s.tls_cert && s.tls_key ? { certFile: s.tls_cert, keyFile: s.tls_key } : undefined));
+  set("adminTokenFile", pick(o.adminTokenFile, s.admin_token_file));
+  set("opsPort", pick(o.opsPort, s.ops_port));
+  set("opsHost", pick(o.opsHost, s.ops_host));
+  set("bodyLimit", pick(o.bodyLimit, s.body_limit));
+  set("requestTimeout", pick(o.requestTimeout, s.request_timeout_ms));
+  set("headersTimeout", pick(o.headersTimeout, s.headers_timeout_ms));
+  set("keepAliveTimeout", pick(o.keepAliveTimeout, s.keep_alive_timeout_ms));
+  set("connectionTimeout", pick(o.connectionTimeout, s.connection_timeout_ms));
+  set("maxConnections", pick(o.maxConnections, s.max_connections));
+  set("drainTimeoutMs", pick(o.drainTimeoutMs, s.drain_timeout_ms));
+  if (s.log_level !== undefined && o.logger !== false && o.logger?.level === undefined) {
+    out.logger = { ...(o.logger ?? {}), level: s.log_level };
+  }
+  return out;
 }
 
 /** The project with `--audit-log` / `--chain-id` applied (each replica: its own log and chain). */

@@ -9,6 +9,7 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sidecar } from "../../src/server/index.js";
+import { cli } from "../helpers/cli.js";
 import { readEvents } from "./audit-read.js";
 import { http, issueToken, makeProject, sleep, startInProcess } from "./helpers.js";
 
@@ -205,6 +206,37 @@ describe("bad clients", () => {
     await stillServing();
   });
 
+  it("clients that send a whole request and hang up before the answer: each decision is recorded whole or not at all", async () => {
+    const sent: string[] = [];
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const s = await rawSocket();
+        s.on("error", () => undefined);
+        const id = `hangup-${i}`;
+        const body = JSON.stringify({ action: "restart-deployment", ...staging, correlation_id: id });
+        s.write(
+          "POST /v1/check HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
+            `authorization: Bearer ${deployer}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        sent.push(id);
+        // Half hang up at once, half after the server has started on it.
+        if (i % 2 === 0) s.destroy();
+        else setTimeout(() => s.destroy(), 1);
+      }),
+    );
+    await stillServing();
+    await sleep(200);
+    const events = readEvents(join(dir, "audit.jsonl")).filter((e) =>
+      sent.includes(String(e.correlation_id)),
+    );
+    expect(events.length).toBeLessThanOrEqual(50);
+    for (const e of events)
+      expect([e.event_type, e.caller, e.decision]).toEqual(["decision", "deploy-bot", "allow"]);
+    console.log(
+      `hang-ups: ${events.length} of 50 requests were decided (and recorded) before the client left`,
+    );
+  });
+
   it("nothing unauthenticated was ever ALLOWed (responses above, and the audit log)", async () => {
     const events = readEvents(join(dir, "audit.jsonl")).filter((e) => e.event_type === "decision");
     expect(events.length).toBeGreaterThan(20);
@@ -214,5 +246,8 @@ describe("bad clients", () => {
     }
     const ready = await http(sidecar.url, "/readyz");
     expect(ready.status).toBe(200);
+    // The log stayed whole through all of it.
+    const verify = cli(["audit", "verify", "audit.jsonl"], { cwd: dir });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
 });

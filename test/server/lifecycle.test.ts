@@ -54,20 +54,36 @@ describe("SIGTERM under load", () => {
     expect(before).toBeGreaterThan(50);
     expect(server.logs.some((l) => l.msg === "stopped: audit log flushed and checkpointed")).toBe(true);
 
-    const logged = new Set(readEvents(join(dir, "audit.jsonl")).map((e) => e.event_id));
+    const events = readEvents(join(dir, "audit.jsonl"));
+    const logged = new Set(events.map((e) => e.event_id));
     const missing = answered.filter((id) => !logged.has(id));
     expect(missing).toEqual([]);
-    const verify = cli(["audit", "verify", "audit.jsonl"], { cwd: dir });
-    expect(verify.stdout + verify.stderr).not.toMatch(/torn|broken|invalid/i);
-    expect(verify.code).toBe(0);
+    // Flushed and checkpointed: the last event is a signed checkpoint covering everything before it.
+    const last = events.at(-1)!;
+    expect(last.event_type).toBe("checkpoint");
+    expect((last.context as { seq: number }).seq).toBe(last.seq - 1);
+    const verify = cli(["audit", "verify", "audit.jsonl", "--json"], { cwd: dir });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    const report = JSON.parse(verify.stdout) as {
+      ok: boolean;
+      torn: unknown;
+      lastSeq: number;
+      signing: { status: string; newestSeq: number; unsignedTail: number };
+    };
+    expect([report.ok, report.torn, report.signing.status, report.signing.unsignedTail]).toEqual([
+      true,
+      null,
+      "signed",
+      0,
+    ]);
+    expect(report.lastSeq).toBe(last.seq);
 
     const again = await serveProcess(dir);
     const r = await http(again.url, "/v1/check", { body: JSON.parse(body), token });
     expect(r.json.result).toBe("allow");
     expect(await again.stop()).toBe(0);
     expect(cli(["audit", "verify", "audit.jsonl"], { cwd: dir }).code).toBe(0);
-    const events = readEvents(join(dir, "audit.jsonl"));
-    expect(events.some((e) => e.event_id === r.json.audit_id)).toBe(true);
+    expect(readEvents(join(dir, "audit.jsonl")).some((e) => e.event_id === r.json.audit_id)).toBe(true);
     console.log(
       `SIGTERM under load: ${answered.length} answered (${before} before the signal), statuses ${JSON.stringify([...statuses])}`,
     );

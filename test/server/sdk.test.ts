@@ -17,10 +17,14 @@ import { issueToken, makeProject, startInProcess } from "./helpers.js";
 
 const staging = { target: "staging/api-server", params: { namespace: "staging", deployment: "api-server" } };
 /** Fields that differ between any two decisions (ids, the ticket's nonce, the time). */
-const VOLATILE = ["audit_id", "ticket", "evaluated_at"];
+const VOLATILE = ["audit_id", "ticket", "evaluated_at", "request_id"];
 
+/** The decision without its volatile fields (an approval request id: only whether there is one). */
 function stable(d: Decision): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(d).filter(([k]) => !VOLATILE.includes(k)));
+  return {
+    ...Object.fromEntries(Object.entries(d).filter(([k]) => !VOLATILE.includes(k))),
+    filed_approval: d.request_id !== null,
+  };
 }
 
 let dir: string;

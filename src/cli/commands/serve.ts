@@ -2,6 +2,7 @@
  * `agent-safe serve`: the HTTP sidecar (docs/sidecar.md). Runs until SIGTERM or SIGINT (graceful:
  * drain, flush and checkpoint the audit log, exit 0); SIGHUP reloads the policy.
  */
+import { resolve } from "node:path";
 import type * as Server from "../../server/index.js";
 import { type CommonOptions, EXIT, PROJECT_OPTIONS, projectOverrides, UsageError } from "../common.js";
 import type { CommandSpec } from "../spec.js";
@@ -42,7 +43,7 @@ export const serveCommand: CommandSpec = {
     { flags: "--tls-key <file>", description: "TLS private key (PEM)" },
     {
       flags: "--admin-token-file <file>",
-      description: "enable POST /v1/admin/reload with the token in this file (mode 0600)",
+      description: "enable the admin routes (reload, kill switch) with the token in this file (mode 0600)",
     },
     {
       flags: "--insecure-no-auth",
@@ -61,6 +62,9 @@ export const serveCommand: CommandSpec = {
     ...PROJECT_OPTIONS,
   ],
   helpAfter: `
+Every flag but --insecure-* can also be set in agent-safe.yaml's server: section (docs/sidecar.md);
+a flag wins over the file.
+
 Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 shutdown failed, 2 usage or configuration error
 (no keys without --insecure-no-auth, a locked audit log, a port in use, ...).
 
@@ -83,17 +87,23 @@ async function runServe(opts: ServeOptions): Promise<void> {
   try {
     sidecar = await server.startSidecar({
       open: { overrides: projectOverrides(opts), ...(opts.cache === false ? { cache: false } : {}) },
-      host: opts.host ?? "127.0.0.1",
-      port: int(opts.port, "--port", 0, 65535) ?? 8420,
-      tls: opts.tlsCert && opts.tlsKey ? { certFile: opts.tlsCert, keyFile: opts.tlsKey } : null,
-      adminTokenFile: opts.adminTokenFile ?? null,
+      // Unset flags stay undefined: agent-safe.yaml's `server:` section, then the defaults, fill them.
+      ...optional("host", opts.host),
+      ...optional("port", int(opts.port, "--port", 0, 65535)),
+      ...(opts.tlsCert && opts.tlsKey
+        ? { tls: { certFile: resolve(opts.tlsCert), keyFile: resolve(opts.tlsKey) } }
+        : {}),
+      ...optional(
+        "adminTokenFile",
+        opts.adminTokenFile === undefined ? undefined : resolve(opts.adminTokenFile),
+      ),
       insecureNoAuth: opts.insecureNoAuth === true,
       insecureNoTls: opts.insecureNoTls === true,
-      auditPath: opts.auditLog ?? null,
+      auditPath: opts.auditLog === undefined ? null : resolve(opts.auditLog),
       chainId: opts.chainId ?? null,
-      opsPort: int(opts.opsPort, "--ops-port", 0, 65535) ?? null,
-      ...(opts.opsHost !== undefined ? { opsHost: opts.opsHost } : {}),
-      logger: { level: (opts.logLevel ?? "info") as (typeof LOG_LEVELS)[number] },
+      ...optional("opsPort", int(opts.opsPort, "--ops-port", 0, 65535)),
+      ...optional("opsHost", opts.opsHost),
+      logger: opts.logLevel === undefined ? {} : { level: opts.logLevel as (typeof LOG_LEVELS)[number] },
       ...optional("bodyLimit", int(opts.bodyLimit, "--body-limit", 1024, 16 * 1024 * 1024)),
       ...optional("requestTimeout", int(opts.requestTimeout, "--request-timeout", 100, 600_000)),
       ...optional("maxConnections", int(opts.maxConnections, "--max-connections", 1, 1_000_000)),
@@ -105,7 +115,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     }
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-      throw new UsageError(`cannot listen on ${opts.host ?? "127.0.0.1"}:${opts.port ?? 8420}: ${code}`);
+      throw new UsageError(`cannot listen: ${(err as Error).message}`);
     }
     throw err;
   }
@@ -138,6 +148,6 @@ function int(text: string | undefined, flag: string, min: number, max: number): 
   return n;
 }
 
-function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
