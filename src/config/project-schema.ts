@@ -8,6 +8,7 @@ import { approvalsSchema } from "./approvals-schema.js";
 import { enumOf, laxBool, laxFloat, laxInt, str } from "./coerce.js";
 import { credentialsSchema } from "./credentials-schema.js";
 import { runnerSchema } from "./runner-schema.js";
+import { serverSettingsSchema } from "./server-schema.js";
 
 const positive = () => laxFloat().refine((n) => n > 0, "must be greater than 0");
 
@@ -150,7 +151,7 @@ export const projectSchema = z.strictObject({
     .nullable()
     .default(null)
     .describe("The executors this deployment runs and how they reach targets (docs/runner.md)."),
-  server: z.record(z.string(), z.unknown()).nullable().default(null),
+  server: serverSettingsSchema.nullable().default(null),
   world_cache: laxBool()
     .default(true)
     .describe("Cache the compiled world in .agent-safe/cache for fast start-up."),
