@@ -189,11 +189,13 @@ export class AgentSafe implements AgentSafeClient {
 
   /** An approval request, or null when there is none with this id. */
   async getApproval(requestId: string): Promise<ApprovalRequest | null> {
+    if (this.remote !== null) return this.remote.getApproval(requestId);
     return (await this.requireApprovals()).get(requestId);
   }
 
   /** Approval requests, oldest first (pending ones by default). */
   async listApprovals(options: ListOptions = {}): Promise<ApprovalRequest[]> {
+    if (this.remote !== null) return this.remote.listApprovals(options);
     return (await this.requireApprovals()).list(options);
   }
 
@@ -201,11 +203,13 @@ export class AgentSafe implements AgentSafeClient {
    * Approves as `approver` (an identity token, or in-process a trusted identity object). Refusals
    * (separation of duties, role, expiry, already resolved, …) throw `ApprovalError` with the reason.
    */
-  async approve(requestId: string, approver: ActorInput, reason?: string): Promise<ApprovalOutcome> {
+  async approve(requestId: string, approver?: ActorInput, reason?: string): Promise<ApprovalOutcome> {
+    if (this.remote !== null) return this.remote.approve(requestId, approver, reason);
     return (await this.requireApprovals()).approve(requestId, approver, reason ?? null);
   }
 
-  async deny(requestId: string, denier: ActorInput, reason?: string): Promise<ApprovalOutcome> {
+  async deny(requestId: string, denier?: ActorInput, reason?: string): Promise<ApprovalOutcome> {
+    if (this.remote !== null) return this.remote.deny(requestId, denier, reason);
     return (await this.requireApprovals()).deny(requestId, denier, reason ?? null);
   }
 
@@ -215,6 +219,7 @@ export class AgentSafe implements AgentSafeClient {
    * still pending: REQUIRE_APPROVAL with `timedOut`.
    */
   async waitForApproval(requestId: string, options: WaitOptions = {}): Promise<ApprovalWaitResult> {
+    if (this.remote !== null) return this.remote.waitForApproval(requestId, options);
     return (await this.requireApprovals()).waitForApproval(requestId, options);
   }
 
@@ -223,6 +228,7 @@ export class AgentSafe implements AgentSafeClient {
    * credentials from the vault when configured, state captured before and after, every step audited.
    */
   async execute(ticket: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    if (this.remote !== null) return this.remote.execute(ticket, options);
     const local = this.requireLocal("execute");
     return executeTicket(local.composed, () => local.world, ticket, options);
   }
@@ -285,7 +291,7 @@ export class AgentSafe implements AgentSafeClient {
     if (this.local === null) {
       throw new AgentSafeError(
         `${method}() is available in-process only (AgentSafe.open()); a sidecar client offers check, ` +
-          "checkPlan, verifyTicket, redeemTicket and delegate",
+          "checkPlan, verifyTicket, redeemTicket, delegate, the approval calls and execute",
       );
     }
     return this.local;

@@ -10,11 +10,16 @@
  * (`AgentSafeHttpError` with the status and the server's `{error, message}`, or `AgentSafeError`
  * when the sidecar cannot be reached or answers something that is not the API).
  */
+import { ApprovalError, type ApprovalErrorCode } from "../approvals/errors.js";
+import type { ActorInput } from "../approvals/identity.js";
+import type { ApprovalOutcome, ApprovalWaitResult, ListOptions, WaitOptions } from "../approvals/service.js";
+import type { ApprovalRequest } from "../approvals/types.js";
 import { pyJsonDumps } from "../codec/python-json.js";
 import type { PyValue } from "../core/pyvalue.js";
 import type { DelegationRequest, DelegationToken } from "../identity/delegation.js";
 import { DelegationError, type IdentityErrorCode } from "../identity/errors.js";
 import type { Decision } from "../pdp/decision.js";
+import type { ExecutionResult } from "../runner/runner.js";
 import type { TicketExpectations, TicketResult } from "../tickets/validator.js";
 import {
   type AgentSafeClient,
@@ -24,6 +29,7 @@ import {
   type PlanOptions,
   type PlanStep,
 } from "./client.js";
+import type { ExecuteOptions } from "./execution.js";
 
 export interface RemoteAgentSafeOptions {
   /** The sidecar's base URL, e.g. `http://127.0.0.1:8420`. */
@@ -123,6 +129,103 @@ export class RemoteAgentSafe implements AgentSafeClient {
   /** Nothing to release: each call is one request (keep-alive is the platform's). */
   async close(): Promise<void> {}
 
+  async getApproval(requestId: string): Promise<ApprovalRequest | null> {
+    try {
+      return (await this.approvalCall("GET", `/${encodeURIComponent(requestId)}`, null)) as ApprovalRequest;
+    } catch (err) {
+      if (err instanceof ApprovalError && err.code === "not_found") return null;
+      throw err;
+    }
+  }
+
+  async listApprovals(options: ListOptions = {}): Promise<ApprovalRequest[]> {
+    const q = new URLSearchParams();
+    if (options.status !== undefined) q.set("status", options.status);
+    if (options.limit !== undefined) q.set("limit", String(options.limit));
+    const query = q.size > 0 ? `?${q}` : "";
+    return ((await this.approvalCall("GET", query, null)) as { requests: ApprovalRequest[] }).requests;
+  }
+
+  /** As the bearer `approver` (an identity token; the client's own when omitted). */
+  approve(requestId: string, approver?: ActorInput, reason?: string): Promise<ApprovalOutcome> {
+    return this.resolveAs("approve", requestId, approver, reason);
+  }
+
+  deny(requestId: string, denier?: ActorInput, reason?: string): Promise<ApprovalOutcome> {
+    return this.resolveAs("deny", requestId, denier, reason);
+  }
+
+  /** The requester is the client's token (or `requester`); the server caps the wait at 60 s. */
+  async waitForApproval(requestId: string, options: WaitOptions = {}): Promise<ApprovalWaitResult> {
+    const timeout = options.timeout ?? 30;
+    const body: Body = { timeout };
+    const bearer = await this.actor(options.requester);
+    return (await this.approvalCall(
+      "POST",
+      `/${encodeURIComponent(requestId)}/wait`,
+      body,
+      bearer,
+      (Math.min(timeout, 60) + 10) * 1000,
+    )) as ApprovalWaitResult;
+  }
+
+  /**
+   * Runs the ticket on the sidecar, with the executor and settings of its `runner:` section (a
+   * client may name one of `runner.executors`; endpoints and kubeconfigs are the deployment's).
+   */
+  async execute(ticket: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    if (typeof options.executor === "object" || options.executorSettings !== undefined)
+      throw new AgentSafeError(
+        "A remote client names an executor; its settings (endpoints, kubeconfig) are the sidecar's runner: section",
+      );
+    const body: Body = { token: ticket };
+    if (options.executor !== undefined) body.executor = options.executor;
+    if (options.params !== undefined) body.params = options.params;
+    // The run may take the deployment's whole execution timeout: wait for it.
+    const wait = Math.max(this.timeoutMs, options.timeoutMs ?? 310_000);
+    return (await this.post("/v1/execute", body, await this.bearer(undefined), wait)) as ExecutionResult;
+  }
+
+  private async resolveAs(
+    act: "approve" | "deny",
+    requestId: string,
+    who: ActorInput,
+    reason: string | undefined,
+  ): Promise<ApprovalOutcome> {
+    const body: Body = reason === undefined ? {} : { reason };
+    const path = `/${encodeURIComponent(requestId)}/${act}`;
+    return (await this.approvalCall("POST", path, body, await this.actor(who))) as ApprovalOutcome;
+  }
+
+  /** An identity for approvals: a token string, or the client's own token. */
+  private async actor(who: ActorInput): Promise<string | null> {
+    if (who === undefined) return this.bearer(undefined);
+    if (who === null || typeof who === "string") return who;
+    throw new AgentSafeError(
+      "A remote client cannot act as an identity object (it proves nothing over the wire): present an identity token",
+    );
+  }
+
+  /** An approvals call; a refusal is the same `ApprovalError` (message and code) as in-process. */
+  private async approvalCall(
+    method: "GET" | "POST",
+    suffix: string,
+    body: Body | null,
+    bearer?: string | null,
+    timeoutMs?: number,
+  ): Promise<unknown> {
+    try {
+      const who = bearer === undefined ? await this.bearer(undefined) : bearer;
+      return await this.call(method, `/v1/approvals${suffix}`, body, who, timeoutMs);
+    } catch (err) {
+      if (err instanceof AgentSafeHttpError && err.detail !== undefined && err.status !== 400)
+        throw new ApprovalError(err.message, err.detail as ApprovalErrorCode);
+      if (err instanceof AgentSafeHttpError && err.status === 404)
+        throw new ApprovalError(err.message, "not_found");
+      throw err;
+    }
+  }
+
   private async ticket(
     mode: "verify" | "redeem",
     token: string,
@@ -146,23 +249,30 @@ export class RemoteAgentSafe implements AgentSafeClient {
     );
   }
 
-  private async post(path: string, body: Body, bearer: string | null): Promise<unknown> {
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      accept: "application/json",
-    };
+  private post(path: string, body: Body, bearer: string | null, timeoutMs?: number): Promise<unknown> {
+    return this.call("POST", path, body, bearer, timeoutMs);
+  }
+
+  private async call(
+    method: "GET" | "POST",
+    path: string,
+    body: Body | null,
+    bearer: string | null,
+    timeoutMs = this.timeoutMs,
+  ): Promise<unknown> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== null) headers["content-type"] = "application/json";
     if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.url}${path}`, {
-        method: "POST",
+        method,
         headers,
-        body: encode(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        ...(body !== null ? { body: encode(body) } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      const why =
-        (err as Error).name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : causeOf(err);
+      const why = (err as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : causeOf(err);
       throw new AgentSafeError(`Cannot reach the Agent-Safe sidecar at ${this.url}: ${why}`, { cause: err });
     }
     const text = await response.text();

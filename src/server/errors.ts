@@ -24,6 +24,7 @@ export type ErrorCode =
   | "invalid_request"
   | "unauthenticated"
   | "forbidden"
+  | "conflict"
   | "delegation_refused"
   | "not_found"
   | "method_not_allowed"

@@ -55,8 +55,18 @@ export function buildOpenApi(routes: readonly RouteDef[]): Record<string, unknow
         : {}),
       responses,
     };
-    paths[r.url] ??= {};
-    paths[r.url]![r.method.toLowerCase()] = operation;
+    // fastify's `:id` is OpenAPI's `{id}`, a required path parameter.
+    const names = [...r.url.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+    if (names.length > 0)
+      operation.parameters = names.map((name) => ({
+        name,
+        in: "path",
+        required: true,
+        schema: { type: "string" },
+      }));
+    const path = r.url.replace(/:(\w+)/g, "{$1}");
+    paths[path] ??= {};
+    paths[path]![r.method.toLowerCase()] = operation;
   }
   return {
     openapi: "3.1.0",

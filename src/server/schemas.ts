@@ -5,6 +5,17 @@
  * what the server enforces. Field names are snake_case, as in decisions and the batch format.
  */
 import * as z from "zod";
+import {
+  approvalActRequestSchema,
+  approvalListSchema,
+  approvalOutcomeSchema,
+  approvalRequestSchema,
+  approvalWaitRequestSchema,
+  approvalWaitResultSchema,
+  executeRequestSchema,
+  executionResultSchema,
+  executionTicketSchema,
+} from "./schemas-ops.js";
 
 const MAX_ID = 256;
 /** The most steps one `/v1/check-plan` request may carry. */
@@ -111,20 +122,6 @@ export const FORBIDDEN_FIELDS: Readonly<Record<string, string>> = {
 const riskClass = z.enum(["low", "medium", "high", "critical"]);
 const result = z.enum(["allow", "deny", "require_approval"]);
 
-export const executionTicketSchema = z.object({
-  token: z.string().describe("The signed JWT: a bearer credential for one execution."),
-  action: z.string(),
-  target: z.string(),
-  caller: z.string(),
-  params: z.record(z.string(), z.unknown()),
-  audit_id: z.string(),
-  nonce: z.string(),
-  issued_at: z.string(),
-  expires_at: z.string(),
-  params_digest: z.string(),
-  redacted_params: z.array(z.string()),
-});
-
 export const decisionSchema = z.object({
   result,
   reason: z.string(),
@@ -217,7 +214,7 @@ export const healthSchema = z.object({ status: z.literal("ok") });
 const check = z.object({ ok: z.boolean(), message: z.string().optional() });
 export const readySchema = z.object({
   status: z.enum(["ready", "not_ready"]),
-  checks: z.object({ state: check, audit: check }),
+  checks: z.object({ state: check, audit: check, approvals: check }),
 });
 
 export const reloadSchema = z.object({
@@ -273,6 +270,14 @@ export const NAMED_SCHEMAS = {
   Reload: reloadSchema,
   KillSwitchStatus: killSwitchStatusSchema,
   Jwks: jwksSchema,
+  ApprovalActRequest: approvalActRequestSchema,
+  ApprovalWaitRequest: approvalWaitRequestSchema,
+  ExecuteRequest: executeRequestSchema,
+  ApprovalRequest: approvalRequestSchema,
+  ApprovalList: approvalListSchema,
+  ApprovalOutcome: approvalOutcomeSchema,
+  ApprovalWaitResult: approvalWaitResultSchema,
+  ExecutionResult: executionResultSchema,
 } as const;
 
 export type SchemaName = keyof typeof NAMED_SCHEMAS;

@@ -21,8 +21,10 @@ import { liveShipperCursors, ServerMetrics } from "./metrics.js";
 import { type ReloadResult, WorldReloader } from "./reload.js";
 import type { RouteDef, RouteGroup } from "./route.js";
 import { adminRoutes } from "./routes/admin.js";
+import { approvalRoutes } from "./routes/approvals.js";
 import { decisionRoutes } from "./routes/decisions.js";
 import { delegationRoutes } from "./routes/delegations.js";
+import { executeRoutes } from "./routes/execute.js";
 import { metaRoutes } from "./routes/meta.js";
 import { opsRoutes } from "./routes/ops.js";
 import { ticketRoutes } from "./routes/tickets.js";
@@ -33,6 +35,8 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   decisionRoutes,
   ticketRoutes,
   delegationRoutes,
+  approvalRoutes,
+  executeRoutes,
   opsRoutes,
 ];
 
@@ -99,7 +103,12 @@ export async function startSidecar(given: SidecarOptions = {}): Promise<Sidecar>
 
   const composed = await compose(
     { project, world: opened.world },
-    { audit: options.audit ?? true, ...(options.clock ? { clock: options.clock } : {}) },
+    {
+      audit: options.audit ?? true,
+      // Approvers and requesters prove who they are over HTTP: the service trusts no identity object.
+      approvals: { trusted: false, sweepIntervalMs: 30_000 },
+      ...(options.clock ? { clock: options.clock } : {}),
+    },
   );
   try {
     const reloader = new WorldReloader(project, opened.world, (w) => composed.setWorld(w));

@@ -47,6 +47,30 @@ describe("audit verify", () => {
     expect(missing.stdout.trim()).toBe(`Audit log not found: ${join(dir, "nope.jsonl")}`);
   });
 
+  it("several replicas' logs: each chain verified on its own; a broken one is named", async () => {
+    const dir = tempDir();
+    const a = join(dir, "audit-a.jsonl");
+    const b = join(dir, "audit-b.jsonl");
+    await writeLog(a, 3, { chainId: "replica-a" });
+    await writeLog(b, 4, { chainId: "replica-b" });
+    const ok = cli(["audit", "verify", a, b]);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toContain(`VALID — audit log chain is intact (${a})`);
+    expect(ok.stdout).toContain("events: 3 (seq 1–3), segments: 1, chain: replica-a");
+    expect(ok.stdout).toContain("events: 4 (seq 1–4), segments: 1, chain: replica-b");
+    expect(ok.stdout.trim().split("\n").at(-1)).toBe("2 chains, each intact.");
+    const json = JSON.parse(cli(["audit", "verify", a, b, "--json"]).stdout);
+    expect(json.ok).toBe(true);
+    expect(json.chains.map((c: { chainId: string }) => c.chainId)).toEqual(["replica-a", "replica-b"]);
+
+    writeFileSync(b, readFileSync(b, "utf8").replace('"n":2', '"n":20'));
+    const bad = cli(["audit", "verify", a, b]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`VALID — audit log chain is intact (${a})`);
+    expect(bad.stdout).toMatch(/INVALID — 1 error\(s\) found:\n {2}- Line 3 \(seq 3\): hash mismatch/);
+    expect(bad.stdout.trim().split("\n").at(-1)).toBe("1 of 2 chains INVALID.");
+  });
+
   it("verifies 0.9.0 logs (the reference vectors), and accepts --audit-log", () => {
     const r = cli([
       "audit",

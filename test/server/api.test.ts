@@ -241,7 +241,7 @@ describe("operations and metadata", () => {
     expect(r.status).toBe(200);
     expect(schemas.readySchema.parse(r.json)).toEqual({
       status: "ready",
-      checks: { state: { ok: true }, audit: { ok: true } },
+      checks: { state: { ok: true }, audit: { ok: true }, approvals: { ok: true } },
     });
   });
 
@@ -296,9 +296,15 @@ describe("operations and metadata", () => {
         "/readyz",
         "/v1/admin/kill-switch",
         "/v1/admin/reload",
+        "/v1/approvals",
+        "/v1/approvals/{id}",
+        "/v1/approvals/{id}/approve",
+        "/v1/approvals/{id}/deny",
+        "/v1/approvals/{id}/wait",
         "/v1/check",
         "/v1/check-plan",
         "/v1/delegations",
+        "/v1/execute",
         "/v1/tickets/redeem",
         "/v1/tickets/verify",
       ].sort(),

@@ -1,5 +1,6 @@
 /** `audit verify`: see commands/audit.ts. */
 import { existsSync } from "node:fs";
+import { groupByChain } from "../../audit/chains.js";
 import { readPublicKeys } from "../../audit/checkpoint.js";
 import { AuditError } from "../../audit/errors.js";
 import { repairLog } from "../../audit/ops.js";
@@ -64,30 +65,60 @@ async function verifyAll(logs: string[], flags: VerifyFlags): Promise<void> {
   }
   const publicKeys =
     flags.publicKey !== undefined ? readPublicKeys(flags.publicKey) : projectAuditPublicKeys(project);
-  let checkpoints = flags.checkpoints;
-  if (checkpoints === undefined && paths.length === 1) {
-    const side = checkpointsPath(paths[0]!);
-    if (existsSync(side)) checkpoints = [side];
-  }
-  const report = await verifyLog(paths, {
-    publicKeys,
-    ...(checkpoints ? { checkpoints } : {}),
-    ...(workers ? { workers } : {}),
-  });
-  if (flags.requireSigned === true && report.signing.status !== "signed") {
-    report.ok = false;
-    report.issues.push({
-      segment: "",
-      line: null,
-      seq: null,
-      code: "unsigned",
-      message: `the log is ${report.signing.status}, and --require-signed was given`,
+  // Several replicas' logs: one set per chain, each verified on its own.
+  const chains = groupByChain(paths);
+  const results: ChainResult[] = [];
+  for (const logs of chains) {
+    let checkpoints = flags.checkpoints;
+    if (checkpoints === undefined && logs.length === 1) {
+      const side = checkpointsPath(logs[0]!);
+      if (existsSync(side)) checkpoints = [side];
+    }
+    const report = await verifyLog(logs, {
+      publicKeys,
+      ...(checkpoints ? { checkpoints } : {}),
+      ...(workers ? { workers } : {}),
     });
+    if (flags.requireSigned === true && report.signing.status !== "signed") {
+      report.ok = false;
+      report.issues.push({
+        segment: "",
+        line: null,
+        seq: null,
+        code: "unsigned",
+        message: `the log is ${report.signing.status}, and --require-signed was given`,
+      });
+    }
+    results.push({ logs, report, checkpoints: checkpoints ?? [] });
   }
-  if (json)
-    printJson({ ...report, ...(flags.repair ? { repairs } : {}), checkpoint_files: checkpoints ?? [] });
-  else printReport(report, paths, checkpoints ?? []);
-  process.exitCode = report.ok ? EXIT.OK : EXIT.FAILED;
+  const ok = results.every((r) => r.report.ok);
+  if (results.length === 1) {
+    const { report, checkpoints, logs } = results[0]!;
+    if (json) printJson({ ...report, ...(flags.repair ? { repairs } : {}), checkpoint_files: checkpoints });
+    else printReport(report, logs, checkpoints);
+  } else if (json) {
+    printJson({
+      ok,
+      chains: results.map((r) => ({ logs: r.logs, ...r.report, checkpoint_files: r.checkpoints })),
+      ...(flags.repair ? { repairs } : {}),
+    });
+  } else {
+    for (const r of results) {
+      printReport(r.report, r.logs, r.checkpoints);
+      print();
+    }
+    const bad = results.filter((r) => !r.report.ok).length;
+    print(
+      bad === 0 ? `${results.length} chains, each intact.` : `${bad} of ${results.length} chains INVALID.`,
+    );
+  }
+  process.exitCode = ok ? EXIT.OK : EXIT.FAILED;
+}
+
+interface ChainResult {
+  logs: string[];
+  report: VerifyReport;
+  checkpoints: string[];
 }
 
 function printReport(r: VerifyReport, paths: string[], checkpointFiles: string[]): void {

@@ -32,11 +32,15 @@ export const opsRoutes: RouteGroup = (ctx) => [
       503: { description: "Not ready (which check failed, and why)", schema: "Ready" },
     },
     handler: async () => {
-      const [state, audit] = await Promise.all([pingState(ctx), ctx.audit.check()]);
-      const ok = state.ok && audit.ok;
+      const [state, audit, approvals] = await Promise.all([
+        pingState(ctx),
+        ctx.audit.check(),
+        pingApprovals(ctx),
+      ]);
+      const ok = state.ok && audit.ok && approvals.ok;
       return {
         status: ok ? 200 : 503,
-        body: { status: ok ? "ready" : "not_ready", checks: { state, audit } },
+        body: { status: ok ? "ready" : "not_ready", checks: { state, audit, approvals } },
         headers: { "cache-control": "no-store" },
       };
     },
@@ -56,23 +60,41 @@ export const opsRoutes: RouteGroup = (ctx) => [
   },
 ];
 
-async function pingState(ctx: SidecarContext): Promise<{ ok: boolean; message?: string }> {
+/** The approval store answers a read (approvals are part of deciding a REQUIRE_APPROVAL). */
+async function pingApprovals(ctx: SidecarContext): Promise<{ ok: boolean; message?: string }> {
+  try {
+    const service = await ctx.composed.approvals();
+    if (service === null) return { ok: true, message: "approvals disabled" };
+    await withTimeout(service.list({ limit: 1 }));
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      ctx.composed.state.ping(),
-      new Promise((_, reject) => {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)),
           PING_TIMEOUT_MS,
         );
       }),
     ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function pingState(ctx: SidecarContext): Promise<{ ok: boolean; message?: string }> {
+  try {
+    await withTimeout(ctx.composed.state.ping());
     return { ok: true };
   } catch (err) {
     ctx.metrics.stateError("readiness");
     return { ok: false, message: `state store ${ctx.composed.state.description}: ${(err as Error).message}` };
-  } finally {
-    clearTimeout(timer);
   }
 }
