@@ -20,6 +20,7 @@ The identity token is sent only in the Authorization header and never logged her
 import json
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 
 __all__ = ["AgentSafeClient", "AgentSafeError", "AgentSafeHTTPError", "AgentSafeConnectionError"]
@@ -94,6 +95,42 @@ class AgentSafeClient:
                 body[key] = list(value) if key in ("roles", "groups") else value
         return self._post("/v1/delegations", body, None)
 
+    # ---- approvals and execution ------------------------------------------------------------
+    def list_approvals(self, status=None, limit=None):
+        """Approval requests, oldest first (pending ones unless status says otherwise)."""
+        query = urllib.parse.urlencode({k: v for k, v in (("status", status), ("limit", limit)) if v is not None})
+        return self._request("GET", "/v1/approvals" + ("?" + query if query else ""), None, None)["requests"]
+
+    def get_approval(self, request_id):
+        return self._request("GET", "/v1/approvals/" + urllib.parse.quote(request_id, safe=""), None, None)
+
+    def approve(self, request_id, reason=None, token=None):
+        """Approve as this client's identity (or `token`). A refusal raises AgentSafeHTTPError:
+        403 with code separation_of_duties / role / duplicate_approver, 409 expired / resolved."""
+        return self._resolve("approve", request_id, reason, token)
+
+    def deny(self, request_id, reason=None, token=None):
+        return self._resolve("deny", request_id, reason, token)
+
+    def wait_for_approval(self, request_id, timeout=30):
+        """Wait (at most 60 s) for the outcome. Approved: decision is an ALLOW whose ticket carries
+        the token, handed to the requester once; denied or expired: a DENY; else timedOut."""
+        path = "/v1/approvals/%s/wait" % urllib.parse.quote(request_id, safe="")
+        return self._request("POST", path, {"timeout": timeout}, None, timeout=min(timeout, 60) + 10)
+
+    def execute(self, ticket, executor=None, params=None):
+        """Run the ticket's action on the sidecar's runner (one of its runner.executors)."""
+        body = {"token": ticket}
+        if executor is not None:
+            body["executor"] = executor
+        if params is not None:
+            body["params"] = params
+        return self._request("POST", "/v1/execute", body, None, timeout=max(self.timeout, 310))
+
+    def _resolve(self, act, request_id, reason, token):
+        path = "/v1/approvals/%s/%s" % (urllib.parse.quote(request_id, safe=""), act)
+        return self._post(path, {} if reason is None else {"reason": reason}, token)
+
     # ---- operations ------------------------------------------------------------------------
     def ready(self):
         """True when the sidecar is ready (state store and audit log)."""
@@ -106,7 +143,7 @@ class AgentSafeClient:
     def _post(self, path, body, token):
         return self._request("POST", path, body, token)
 
-    def _request(self, method, path, body, token):
+    def _request(self, method, path, body, token, timeout=None):
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(self.url + path, data=data, method=method)
         request.add_header("Accept", "application/json")
@@ -116,7 +153,7 @@ class AgentSafeClient:
         if bearer is not None:
             request.add_header("Authorization", "Bearer " + bearer)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=self._context) as response:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout, context=self._context) as response:
                 return json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as err:
             raw = err.read().decode("utf-8", "replace")

@@ -55,6 +55,32 @@ describe("examples/python", () => {
     }
   });
 
+  it("approval.py: REQUIRE_APPROVAL, self-approval refused, approved by another, one ticket, executed once", async () => {
+    const dir = makeProject({ extra: "audit:\n  path: ./audit.jsonl\n" });
+    const token = await issueToken(dir, { agentId: "deploy-bot", roles: ["deployer"] });
+    const approver = await issueToken(dir, { agentId: "alice", roles: ["sre"] });
+    const server = await serveProcess(dir);
+    try {
+      const r = await python([join(ROOT, "examples", "python", "approval.py")], {
+        AGENT_SAFE_URL: server.url,
+        AGENT_SAFE_TOKEN: token,
+        APPROVER_TOKEN: approver,
+      });
+      expect(r.stderr).toBe("");
+      expect(r.stdout.trimEnd().split("\n")).toEqual([
+        "REQUIRE_APPROVAL - Production actions require explicit approval",
+        expect.stringMatching(/^self-approval refused \(separation_of_duties\): Approval refused: /),
+        "Approval approved by alice: change 4711",
+        "ALLOW - ticket collected",
+        "execute: skipped; again: Ticket validation failed: Ticket has already been used (replay detected)",
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain(token);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("the client raises typed errors: HTTP errors with status and code, an unreachable sidecar", async () => {
     const script = [
       "import sys",
