@@ -2,14 +2,97 @@
 // 0.9.0 figure where the issues give one (0.9.0 cannot run here; its figures are quoted).
 
 const ROWS = {
+  pipeline: [
+    [
+      "check() pipeline, memory state, fixture mix, every ALLOW's ticket token read (signed), trusted identity objects: decisions/s",
+      (r) => r.memory.objects.decisions_per_second,
+      "≥ 100,000",
+      "56,300",
+    ],
+    ["same: p50 / p99 µs", (r) => `${r.memory.objects.p50_us} / ${r.memory.objects.p99_us}`, "", "p99 51.8"],
+    [
+      "same, callers as identity tokens (cached after first use): decisions/s",
+      (r) => r.memory.tokens.decisions_per_second,
+      "≥ 100,000",
+      "",
+    ],
+    ["same, tokens: p50 / p99 µs", (r) => `${r.memory.tokens.p50_us} / ${r.memory.tokens.p99_us}`, "", ""],
+    [
+      "same: CPU µs per decision, objects / tokens (robust to other load)",
+      (r) => `${r.memory.objects.cpu_us_per_decision} / ${r.memory.tokens.cpu_us_per_decision}`,
+      "≤ 10",
+      "",
+    ],
+    [
+      "same, objects, 64 calls in flight / tokens, 64 in flight: decisions/s",
+      (r) =>
+        `${r.memory.objects.in_flight_64_decisions_per_second.toLocaleString("en-US")} / ${r.memory.tokens.in_flight_64_decisions_per_second.toLocaleString("en-US")}`,
+      "",
+      "",
+    ],
+    [
+      "same, a new identity token on every request (first use: Ed25519 verification): decisions/s",
+      (r) => r.memory.tokens_first_use.decisions_per_second,
+      "",
+      "",
+    ],
+    [
+      "baseline, same run: pipeline without guards and tickets / with guards, without tickets: decisions/s",
+      (r) =>
+        `${r.memory.no_guards_no_tickets.decisions_per_second.toLocaleString("en-US")} / ${r.memory.guards_no_tickets.decisions_per_second.toLocaleString("en-US")}`,
+      "",
+      "",
+    ],
+    [
+      "baseline, same run: decide() alone over the same requests: decisions/s",
+      (r) => r.memory.decide_only.decisions_per_second,
+      "",
+      "",
+    ],
+    ["ALLOW share of the mix", (r) => r.memory.allow_share, "≈ 0.28", ""],
+    [
+      "SQLite state (one file, WAL), objects / tokens: decisions/s",
+      (r) =>
+        `${r.sqlite.objects.decisions_per_second.toLocaleString("en-US")} / ${r.sqlite.tokens.decisions_per_second.toLocaleString("en-US")}`,
+      "report",
+      "",
+    ],
+    [
+      "SQLite, objects: p50 / p99 µs; 64 in flight: decisions/s",
+      (r) =>
+        `${r.sqlite.objects.p50_us} / ${r.sqlite.objects.p99_us}; ${r.sqlite.objects.in_flight_64_decisions_per_second.toLocaleString("en-US")}`,
+      "",
+      "",
+    ],
+    [
+      "Redis state (loopback), objects / tokens: decisions/s",
+      (r) =>
+        `${r.redis.objects.decisions_per_second.toLocaleString("en-US")} / ${r.redis.tokens.decisions_per_second.toLocaleString("en-US")}`,
+      "report",
+      "",
+    ],
+    [
+      "Redis, objects: p50 / p99 µs; 64 in flight: decisions/s",
+      (r) =>
+        `${r.redis.objects.p50_us} / ${r.redis.objects.p99_us}; ${r.redis.objects.in_flight_64_decisions_per_second.toLocaleString("en-US")}`,
+      "",
+      "",
+    ],
+  ],
   sidecar: [
     [
-      "sidecar POST /v1/check, fixture mix, 64 connections, audit fsync batch: decisions/s",
+      "sidecar POST /v1/check, fixture mix, 64 connections, audit fsync batch, tokens reused: decisions/s",
       (r) => r.fsync_batch.decisions_per_second,
       "≥ 15,000",
       "",
     ],
     ["same: p50 / p99 ms", (r) => `${r.fsync_batch.p50_ms} / ${r.fsync_batch.p99_ms}`, "p99 ≤ 10", ""],
+    [
+      "same: server / load-generator CPU µs per request",
+      (r) => `${r.fsync_batch.server_cpu_us_per_request} / ${r.fsync_batch.generator_cpu_us_per_request}`,
+      "",
+      "",
+    ],
     ["sidecar, no audit log: decisions/s", (r) => r.no_audit.decisions_per_second, "", ""],
     ["same, no audit: p50 / p99 ms", (r) => `${r.no_audit.p50_ms} / ${r.no_audit.p99_ms}`, "", ""],
     [
@@ -24,6 +107,20 @@ const ROWS = {
       "",
       "",
     ],
+    [
+      "identity token cost: server CPU µs per request, first use − reused",
+      (r) =>
+        Math.round(r.identity_first_use.server_cpu_us_per_request - r.fsync_batch.server_cpu_us_per_request),
+      "",
+      "",
+    ],
+    [
+      "sidecar, fsync batch, no keys (--insecure-no-auth: bare ids, no tickets; mostly DENY): decisions/s",
+      (r) => r.no_keys.decisions_per_second,
+      "",
+      "",
+    ],
+    ["same, no keys: p50 / p99 ms", (r) => `${r.no_keys.p50_ms} / ${r.no_keys.p99_ms}`, "", ""],
     [
       "baseline, same run: GET /healthz (HTTP stack + load generator): requests/s",
       (r) => r.healthz_baseline.decisions_per_second,
@@ -168,7 +265,12 @@ const ROWS = {
     ],
   ],
   tickets: [
-    ["ticket issue, EdDSA: tickets/s", (r) => r.ticket_issue_eddsa.ops_per_second, "", ""],
+    [
+      "ticket issue, EdDSA (token read, so signed): tickets/s",
+      (r) => r.ticket_issue_eddsa.ops_per_second,
+      "",
+      "",
+    ],
     [
       "ticket issue, EdDSA: p50 / p99 µs",
       (r) => `${r.ticket_issue_eddsa.p50_us} / ${r.ticket_issue_eddsa.p99_us}`,

@@ -15,6 +15,7 @@ const suites = {
   guards: async () => (await import("../bench/guards.mjs")).runGuardsBench(),
   tickets: async () => (await import("../bench/tickets.mjs")).runTicketsBench(),
   audit: async () => (await import("../bench/audit.mjs")).runAuditBench(),
+  pipeline: async () => (await import("../bench/pipeline.mjs")).runPipelineBench(),
   sidecar: async () => (await import("../bench/sidecar.mjs")).runSidecarBench(),
 };
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(suites);

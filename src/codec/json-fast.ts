@@ -36,9 +36,10 @@ export function isJsonParseExact(text: string): boolean {
       if (end === -1) return true; // unterminated: JSON.parse will reject it
       if (isKey(text, end)) {
         // An integer-like key, possibly spelled with escapes (`"1\u0030"` is "10"): play safe.
-        const raw = text.slice(i + 1, end);
-        const first = raw.charCodeAt(0);
-        if ((first >= 48 && first <= 57 && isIntegerLikeKey(raw)) || raw.includes("\\")) return false;
+        // (Checked in place: most keys are neither, and need no string of their own.)
+        const first = text.charCodeAt(i + 1);
+        if (first >= 48 && first <= 57 && isIntegerLikeKey(text.slice(i + 1, end))) return false;
+        for (let j = i + 1; j < end; j++) if (text.charCodeAt(j) === 92) return false;
       }
       i = end + 1;
       continue;

@@ -14,6 +14,7 @@
 import { PyFloat } from "../core/pyvalue.js";
 import type { DecisionResult, RiskClass } from "../core/types.js";
 import type { RiskTotal, RiskWindowStore } from "../state/interfaces.js";
+import type { MemorySyncStores } from "../state/memory/backend.js";
 import { type CumulativeRiskConfig, cumulativeRiskConfig } from "./config.js";
 
 export interface CumulativeScore {
@@ -36,7 +37,7 @@ export interface Escalation {
 
 export class CumulativeRisk {
   readonly config: CumulativeRiskConfig;
-  private readonly windowMs: number;
+  readonly windowMs: number;
 
   constructor(
     config: Partial<CumulativeRiskConfig>,
@@ -74,6 +75,39 @@ export class CumulativeRisk {
       root === null ? null : this.store.add(root, score, this.windowMs, nowMs),
     ]);
     return this.result(own, viaRoot, root);
+  }
+
+  /** `recordAndEvaluate` on an in-process store that answers synchronously (the same steps). */
+  recordAndEvaluateSync(
+    store: Pick<MemorySyncStores, "riskAdd">,
+    callerId: string,
+    effectiveRisk: RiskClass,
+    nowMs: number,
+    rootId: string | null = null,
+  ): CumulativeScore {
+    const score = this.scoreOf(effectiveRisk);
+    const root = rootId !== null && rootId !== callerId ? rootId : null;
+    // Both are recorded even when the first fails, as the concurrent async form does.
+    let failed = false;
+    let error: unknown;
+    let own: RiskTotal | undefined;
+    try {
+      own = store.riskAdd(callerId, score, this.windowMs, nowMs);
+    } catch (err) {
+      failed = true;
+      error = err;
+    }
+    let viaRoot: RiskTotal | null = null;
+    if (root !== null) {
+      try {
+        viaRoot = store.riskAdd(root, score, this.windowMs, nowMs);
+      } catch (err) {
+        if (!failed) error = err;
+        failed = true;
+      }
+    }
+    if (failed) throw error;
+    return this.result(own!, viaRoot, root);
   }
 
   /** The current sums, recording nothing (0.9.0 `get_cumulative_score`). */

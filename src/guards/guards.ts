@@ -19,6 +19,7 @@
 import type { PyFloat } from "../core/pyvalue.js";
 import type { DecisionResult, RiskClass } from "../core/types.js";
 import type { BreakerRecord, StateBackend } from "../state/interfaces.js";
+import type { MemorySyncStores } from "../state/memory/backend.js";
 import { StateCapacityError } from "../state/types.js";
 import type { CumulativeRiskConfig, RateLimitConfig } from "./config.js";
 import { CumulativeRisk } from "./cumulative-risk.js";
@@ -104,6 +105,8 @@ export class Guards {
   readonly killSwitch: KillSwitch | null;
   readonly rateLimiter: RateLimiter | null;
   readonly cumulativeRisk: CumulativeRisk | null;
+  /** An in-process backend that can answer synchronously (memory), else null. */
+  private readonly inProcess: { sync(): MemorySyncStores | null } | null;
 
   constructor(
     readonly backend: StateBackend,
@@ -116,6 +119,16 @@ export class Guards {
         : new RateLimiter(config.rate_limit, backend.windows, backend.breakers);
     this.cumulativeRisk =
       config.cumulative_risk == null ? null : new CumulativeRisk(config.cumulative_risk, backend.risk);
+    const candidate = backend as Partial<{ sync(): MemorySyncStores | null }>;
+    this.inProcess =
+      backend.kind === "memory" && typeof candidate.sync === "function"
+        ? (candidate as { sync(): MemorySyncStores | null })
+        : null;
+  }
+
+  /** The memory stores' synchronous forms when they are in use (no promise per step), else null. */
+  private syncStores(): MemorySyncStores | null {
+    return this.inProcess === null ? null : this.inProcess.sync();
   }
 
   /** Kill switch, then breaker, then rate limit. A deny to return at once, or null to go on. */
@@ -124,6 +137,8 @@ export class Guards {
     nowMs: number,
     context: GuardCallerContext = {},
   ): Promise<GuardDeny | null> {
+    const sync = this.syncStores();
+    if (sync !== null) return this.beforeDecisionSync(sync, callerId, nowMs, context);
     const rl = this.rateLimiter;
     try {
       // Both are reads: one round trip for the two.
@@ -143,6 +158,49 @@ export class Guards {
     }
   }
 
+  /** `beforeDecision` on memory state: the same steps, in the same order, without awaiting. */
+  private beforeDecisionSync(
+    sync: MemorySyncStores,
+    callerId: string,
+    nowMs: number,
+    context: GuardCallerContext,
+  ): GuardDeny | null {
+    const rl = this.rateLimiter;
+    try {
+      // Both reads run, as they do concurrently in the async form; the first failure wins.
+      let failed = false;
+      let error: unknown;
+      let killed: string | null = null;
+      let breaker: string | null = null;
+      if (this.killSwitch !== null) {
+        try {
+          killed = this.killSwitch.checkSync(sync, callerId, context.chain ?? []);
+        } catch (err) {
+          failed = true;
+          error = err;
+        }
+      }
+      if (rl !== null) {
+        try {
+          breaker = rl.checkBreakerSync(sync, callerId, nowMs);
+        } catch (err) {
+          if (!failed) error = err;
+          failed = true;
+        }
+      }
+      if (failed) throw error;
+      if (killed !== null) return { deny: killed, code: "kill_switch" };
+      if (breaker !== null) return { deny: breaker, code: "circuit_breaker" };
+      if (rl !== null) {
+        const limited = rl.acquireSync(sync, callerId, nowMs);
+        if (limited !== null) return { deny: limited, code: "rate_limit" };
+      }
+      return null;
+    } catch (err) {
+      return stateFailure(err);
+    }
+  }
+
   /**
    * After `decide()`: cumulative risk on a non-DENY result (records the score, then escalates),
    * then the breaker's deny log when the final result is DENY. Never throws.
@@ -153,6 +211,7 @@ export class Guards {
     nowMs: number,
     context: GuardCallerContext = {},
   ): Promise<AfterDecision> {
+    const sync = this.syncStores();
     const out: AfterDecision = {
       result: decision.result,
       reason: decision.reason,
@@ -169,7 +228,10 @@ export class Guards {
     if (cr !== null && decision.result !== "deny") {
       try {
         const root = context.chain?.[0] ?? null;
-        const s = await cr.recordAndEvaluate(callerId, decision.effective_risk, nowMs, root);
+        const s =
+          sync !== null
+            ? cr.recordAndEvaluateSync(sync, callerId, decision.effective_risk, nowMs, root)
+            : await cr.recordAndEvaluate(callerId, decision.effective_risk, nowMs, root);
         const e = cr.escalate(decision.result, decision.reason, s.score);
         out.result = e.result;
         out.reason = e.reason;
@@ -191,7 +253,10 @@ export class Guards {
     }
     if (out.result === "deny" && this.rateLimiter?.breakerEnabled) {
       try {
-        out.breaker = await this.rateLimiter.recordDeny(callerId, nowMs);
+        out.breaker =
+          sync !== null
+            ? this.rateLimiter.recordDenySync(sync, callerId, nowMs)
+            : await this.rateLimiter.recordDeny(callerId, nowMs);
       } catch (err) {
         out.warnings.push(`circuit breaker: deny not recorded: ${stateFailure(err).deny}`);
       }

@@ -9,6 +9,7 @@
  * around it.
  */
 import type { FlagStore } from "../state/interfaces.js";
+import type { MemorySyncStores } from "../state/memory/backend.js";
 
 const GLOBAL_KEY = "kill-switch:global";
 const CALLER_PREFIX = "kill-switch:caller:";
@@ -102,20 +103,47 @@ export class KillSwitch {
    * delegation chain is engaged, else null. Throws the store's errors (the caller denies).
    */
   async check(callerId: string, chain: readonly string[] = []): Promise<string | null> {
-    const ids = [callerId, ...chain.filter((id) => id !== callerId)];
-    const values = await this.flags.get([GLOBAL_KEY, ...ids.map((id) => CALLER_PREFIX + id)]);
-    const global = values[0];
-    if (global !== null && global !== undefined)
-      return `Kill switch engaged: all actions are denied${suffix(global)}`;
-    for (let i = 0; i < ids.length; i++) {
-      const v = values[i + 1];
-      if (v === null || v === undefined) continue;
-      const id = ids[i]!;
-      const via = id === callerId ? "" : ` in the delegation chain of '${callerId}'`;
-      return `Kill switch engaged for caller '${id}'${via}${suffix(v)}`;
-    }
-    return null;
+    const ids = chainIds(callerId, chain);
+    return reasonOf(callerId, ids, await this.flags.get(flagKeys(ids)));
   }
+
+  /** `check` on an in-process store that answers synchronously. */
+  checkSync(
+    store: Pick<MemorySyncStores, "hasFlags" | "flags">,
+    callerId: string,
+    chain: readonly string[] = [],
+  ): string | null {
+    // No flag at all: every read would be null.
+    if (!store.hasFlags()) return null;
+    const ids = chainIds(callerId, chain);
+    return reasonOf(callerId, ids, store.flags(flagKeys(ids)));
+  }
+}
+
+function chainIds(callerId: string, chain: readonly string[]): string[] {
+  return [callerId, ...chain.filter((id) => id !== callerId)];
+}
+
+function flagKeys(ids: readonly string[]): string[] {
+  return [GLOBAL_KEY, ...ids.map((id) => CALLER_PREFIX + id)];
+}
+
+function reasonOf(
+  callerId: string,
+  ids: readonly string[],
+  values: readonly (string | null)[],
+): string | null {
+  const global = values[0];
+  if (global !== null && global !== undefined)
+    return `Kill switch engaged: all actions are denied${suffix(global)}`;
+  for (let i = 0; i < ids.length; i++) {
+    const v = values[i + 1];
+    if (v === null || v === undefined) continue;
+    const id = ids[i]!;
+    const via = id === callerId ? "" : ` in the delegation chain of '${callerId}'`;
+    return `Kill switch engaged for caller '${id}'${via}${suffix(v)}`;
+  }
+  return null;
 }
 
 function keyOf(caller: string | null): string {

@@ -11,14 +11,21 @@
  * into DENY.
  */
 import { pyFormatFixed0 } from "../core/pyformat.js";
-import type { BreakerRecord, BreakerStore, WindowResult, WindowStore } from "../state/interfaces.js";
+import type {
+  BreakerRecord,
+  BreakerStatus,
+  BreakerStore,
+  WindowResult,
+  WindowStore,
+} from "../state/interfaces.js";
+import type { MemorySyncStores } from "../state/memory/backend.js";
 import { type RateLimitConfig, rateLimitConfig } from "./config.js";
 
 export class RateLimiter {
   readonly config: RateLimitConfig;
-  private readonly windowMs: number;
-  private readonly breakerWindowMs: number;
-  private readonly cooldownMs: number;
+  readonly windowMs: number;
+  readonly breakerWindowMs: number;
+  readonly cooldownMs: number;
 
   constructor(
     config: Partial<RateLimitConfig>,
@@ -43,7 +50,20 @@ export class RateLimiter {
   /** Step 1: the breaker's reason while it is open; closes it once the cooldown is over. */
   async checkBreaker(callerId: string, nowMs: number): Promise<string | null> {
     if (!this.breakerEnabled) return null;
-    const status = await this.breakers.check(callerId, this.cooldownMs, nowMs);
+    return this.breakerReason(callerId, await this.breakers.check(callerId, this.cooldownMs, nowMs));
+  }
+
+  /** `checkBreaker` on an in-process store that answers synchronously. */
+  checkBreakerSync(
+    store: Pick<MemorySyncStores, "breakerCheck">,
+    callerId: string,
+    nowMs: number,
+  ): string | null {
+    if (!this.breakerEnabled) return null;
+    return this.breakerReason(callerId, store.breakerCheck(callerId, this.cooldownMs, nowMs));
+  }
+
+  private breakerReason(callerId: string, status: BreakerStatus): string | null {
     if (!status.open) return null;
     return (
       `Circuit breaker open for caller '${callerId}': too many denied requests. ` +
@@ -56,20 +76,47 @@ export class RateLimiter {
     return (await this.hit(callerId, nowMs)).reason;
   }
 
+  /** `acquire` on an in-process store that answers synchronously. */
+  acquireSync(store: Pick<MemorySyncStores, "acquire">, callerId: string, nowMs: number): string | null {
+    return this.limitReason(
+      callerId,
+      store.acquire(callerId, this.config.max_requests, this.windowMs, nowMs),
+    );
+  }
+
   /** `acquire`, with the store's answer (the time it judged by, the count in the window). */
   async hit(callerId: string, nowMs: number): Promise<{ reason: string | null; window: WindowResult }> {
     const window = await this.windows.acquire(callerId, this.config.max_requests, this.windowMs, nowMs);
-    const reason = window.allowed
+    return { reason: this.limitReason(callerId, window), window };
+  }
+
+  private limitReason(callerId: string, window: WindowResult): string | null {
+    return window.allowed
       ? null
       : `Rate limit exceeded for caller '${callerId}': ${this.config.max_requests} requests per ` +
-        `${pyFormatFixed0(this.config.window_seconds)}s window.`;
-    return { reason, window };
+          `${pyFormatFixed0(this.config.window_seconds)}s window.`;
   }
 
   /** 0.9.0 `record_deny`: a no-op (null) when the breaker is disabled. */
   async recordDeny(callerId: string, nowMs: number): Promise<BreakerRecord | null> {
     if (!this.breakerEnabled) return null;
     return this.breakers.recordDeny(
+      callerId,
+      this.config.circuit_breaker_threshold,
+      this.breakerWindowMs,
+      this.cooldownMs,
+      nowMs,
+    );
+  }
+
+  /** `recordDeny` on an in-process store that answers synchronously. */
+  recordDenySync(
+    store: Pick<MemorySyncStores, "recordDeny">,
+    callerId: string,
+    nowMs: number,
+  ): BreakerRecord | null {
+    if (!this.breakerEnabled) return null;
+    return store.recordDeny(
       callerId,
       this.config.circuit_breaker_threshold,
       this.breakerWindowMs,

@@ -10,7 +10,7 @@
  * - `HS256` (0.9.0 compatibility, only when configured): one shared secret, no `kid`.
  */
 import { createHmac, sign as edSign, type KeyObject, webcrypto } from "node:crypto";
-import { KeyError, type KeyPurpose, type KeyStore, type SigningKey } from "../keys/keystore.js";
+import { KeyError, type KeyPurpose, type KeyStore } from "../keys/keystore.js";
 import { JwtError } from "./errors.js";
 
 export type JwtAlgorithm = "EdDSA" | "HS256";
@@ -57,7 +57,7 @@ export class Ed25519KeyRing implements KeyRing {
   private entries = new Map<string, RingEntry>();
   private loadedAt = Number.NEGATIVE_INFINITY;
   private missReloadAt = Number.NEGATIVE_INFINITY;
-  private signing: SigningKey | null = null;
+  private signing: Signer | null = null;
   private signingLoadedAt = Number.NEGATIVE_INFINITY;
   private readonly refreshMs: number;
 
@@ -72,11 +72,11 @@ export class Ed25519KeyRing implements KeyRing {
   signer(): Signer {
     const t = performance.now();
     if (this.signing === null || t - this.signingLoadedAt >= this.refreshMs) {
-      this.signing = this.store.signingKey(this.purpose);
+      const { kid, privateKey } = this.store.signingKey(this.purpose);
+      this.signing = { alg: "EdDSA", kid, sign: (data) => edSign(null, data, privateKey) };
       this.signingLoadedAt = t;
     }
-    const { kid, privateKey } = this.signing;
-    return { alg: "EdDSA", kid, sign: (data) => edSign(null, data, privateKey) };
+    return this.signing;
   }
 
   async verificationKey(kid: unknown, nowMs: number): Promise<VerifyKey> {

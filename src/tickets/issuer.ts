@@ -47,6 +47,11 @@ export interface TicketIssuerOptions {
 
 export class TicketIssuer {
   private readonly clock: () => number;
+  /** The last instants formatted (many tickets are issued within one millisecond). */
+  private isoAt = Number.NaN;
+  private iso = "";
+  private isoExpiresAt = Number.NaN;
+  private isoExpires = "";
 
   constructor(
     private readonly ring: KeyRing,
@@ -87,6 +92,8 @@ export class TicketIssuer {
       exp: Math.floor(expiresMs / 1000),
     };
     if (bound.redacted.length > 0) claims.redacted_params = bound.redacted;
+    // Signed here, at issue: a bearer credential is a plain string from the moment it exists
+    // (lazy signing only helps callers that never read the token; every real one does).
     return {
       token: signJwt(this.ring, claims).token,
       action: decision.action,
@@ -95,10 +102,26 @@ export class TicketIssuer {
       params: bound.params,
       audit_id: decision.audit_id,
       nonce,
-      issued_at: pydanticIso(now),
-      expires_at: pydanticIso(expiresMs),
+      issued_at: this.isoOf(now),
+      expires_at: this.isoOfExpiry(expiresMs),
       params_digest: bound.digest,
       redacted_params: bound.redacted,
     };
+  }
+
+  private isoOf(ms: number): string {
+    if (ms !== this.isoAt) {
+      this.iso = pydanticIso(ms);
+      this.isoAt = ms;
+    }
+    return this.iso;
+  }
+
+  private isoOfExpiry(ms: number): string {
+    if (ms !== this.isoExpiresAt) {
+      this.isoExpires = pydanticIso(ms);
+      this.isoExpiresAt = ms;
+    }
+    return this.isoExpires;
   }
 }

@@ -11,13 +11,13 @@
  * A plain hash of a low-entropy secret can be guessed offline by whoever holds the ticket: a
  * ticket is a credential, kept out of logs, and secrets proper belong in the credential vault.
  */
-import { createHash } from "node:crypto";
+import { sha256 as digest } from "../codec/hash.js";
 import { CanonicalJsonError, canonicalize } from "../codec/jcs.js";
 import type { ActionDef } from "../core/types.js";
 import { TicketError } from "./errors.js";
 
 function sha256(text: string): string {
-  return `sha256:${createHash("sha256").update(text, "utf8").digest("hex")}`;
+  return `sha256:${digest(text, "hex")}`;
 }
 
 function canonical(value: unknown, what: string): string {

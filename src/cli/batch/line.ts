@@ -2,6 +2,7 @@
  * Batch lines in, decision lines out (DESIGN.md §9). Shared by the main thread and the workers.
  * A line that cannot be judged becomes a DENY with the reason, never a silent skip.
  */
+import * as bufferModule from "node:buffer";
 import { parseJson } from "../../codec/json-fast.js";
 import { decide } from "../../core/decide.js";
 import { type EvalTime, parseTimestamp, TimestampError } from "../../core/time.js";
@@ -108,6 +109,11 @@ function writerFor(ctx: LineContext): DecisionWriter {
 
 const decoder = new TextDecoder();
 const HIGH_BYTE = /[\x80-\xff]/;
+/** `buffer.isAscii` (Node 20.11+), else "unknown" (every line is then checked on its own). */
+const isAscii: (bytes: Uint8Array) => boolean =
+  typeof (bufferModule as { isAscii?: unknown }).isAscii === "function"
+    ? (bufferModule as unknown as { isAscii: (b: Uint8Array) => boolean }).isAscii
+    : () => false;
 
 /**
  * Calls `fn` with every non-blank line of a run of UTF-8 pieces, and its 1-based line number.
@@ -121,10 +127,12 @@ export function forEachLine(
 ): number {
   let lineNo = firstLineNo;
   let lines = 0;
+  // Whether the piece being read is all ASCII (one native check a piece, not a regex a line).
+  let ascii = false;
   const visit = (bytes: Buffer, start: number, end: number) => {
     const latin1 = bytes.latin1Slice(start, end);
     if (!isBlank(latin1)) {
-      fn(HIGH_BYTE.test(latin1) ? decoder.decode(bytes.subarray(start, end)) : latin1, lineNo);
+      fn(!ascii && HIGH_BYTE.test(latin1) ? decoder.decode(bytes.subarray(start, end)) : latin1, lineNo);
       lines++;
     }
     lineNo++;
@@ -133,6 +141,7 @@ export function forEachLine(
   for (const part of parts) {
     const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
     let start = 0;
+    ascii = false;
     if (carry !== null) {
       const newline = bytes.indexOf(NEWLINE);
       carry = Buffer.concat([carry, bytes.subarray(0, newline === -1 ? bytes.length : newline)]);
@@ -141,6 +150,7 @@ export function forEachLine(
       carry = null;
       start = newline + 1;
     }
+    ascii = isAscii(bytes);
     for (
       let newline = bytes.indexOf(NEWLINE, start);
       newline !== -1;
@@ -151,6 +161,7 @@ export function forEachLine(
     }
     if (start < bytes.length) carry = bytes.subarray(start);
   }
+  ascii = false;
   if (carry !== null) visit(carry, 0, carry.length);
   return lines;
 }

@@ -16,6 +16,7 @@ export interface DecisionFields {
 
 const ID_PREFIX = bytesOf('{"id":');
 const RANK: Readonly<Record<RiskClass, number>> = { low: 0, medium: 1, high: 2, critical: 3 };
+const RESULT_INDEX: Readonly<Record<string, number>> = { allow: 0, deny: 1, require_approval: 2 };
 const HEX = "0123456789abcdef";
 
 export class DecisionWriter {
@@ -23,8 +24,8 @@ export class DecisionWriter {
   private len = 0;
   /** By rule and the two risk classes; bounded by the world's size. */
   private readonly suffixes = new Map<number, Uint8Array>();
-  private readonly heads = new Map<string, Uint8Array>();
-  private readonly reasons = new Map<string, Uint8Array>();
+  /** By result and the two risk classes. */
+  private readonly heads = new Map<number, Uint8Array>();
   private readonly tails = new Map<string, Uint8Array>();
 
   write(id: unknown, d: CoreDecision): void {
@@ -40,9 +41,18 @@ export class DecisionWriter {
       this.bytes(suffix);
     } else {
       // Built-in denies: the reason varies (it names parameters), the rest is one of a few shapes.
-      const head = `,"result":"${d.result}","policy_matched":null,"risk_class":"${d.risk_class}","effective_risk":"${d.effective_risk}","reason":`;
-      this.bytes(this.cached(this.heads, head, () => head));
-      this.bytes(this.cached(this.reasons, d.reason, () => jsonAscii(d.reason)));
+      const key =
+        (RESULT_INDEX[d.result] ?? Number.NaN) * 16 + RANK[d.risk_class] * 4 + RANK[d.effective_risk];
+      let head = this.heads.get(key);
+      if (head === undefined) {
+        head = bytesOf(
+          `,"result":"${d.result}","policy_matched":null,"risk_class":"${d.risk_class}","effective_risk":"${d.effective_risk}","reason":`,
+        );
+        if (!Number.isNaN(key)) this.heads.set(key, head);
+      }
+      this.bytes(head);
+      // Written as it is read: hashing it for a cache would read it just as often.
+      this.jsonString(d.reason);
       this.bytes(this.cached(this.tails, d.code, () => `,"code":"${d.code}"}\n`));
     }
   }
@@ -72,7 +82,7 @@ export class DecisionWriter {
 
   private writeId(id: unknown): void {
     this.bytes(ID_PREFIX);
-    if (typeof id === "string") this.ascii(jsonAscii(id));
+    if (typeof id === "string") this.jsonString(id);
     else
       this.ascii(
         escapeNonAscii(
@@ -92,6 +102,25 @@ export class DecisionWriter {
     this.ensure(b.length);
     this.buf.set(b, this.len);
     this.len += b.length;
+  }
+
+  /** `s` as a JSON string literal (`jsonAscii`), written straight into the buffer. */
+  private jsonString(s: string): void {
+    this.ensure(s.length + 2);
+    const buf = this.buf;
+    let len = this.len;
+    buf[len++] = 0x22;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        // Something to escape: the general path, from the start of the literal.
+        this.ascii(jsonAscii(s));
+        return;
+      }
+      buf[len++] = c;
+    }
+    buf[len++] = 0x22;
+    this.len = len;
   }
 
   /** `text` must already be ASCII. */

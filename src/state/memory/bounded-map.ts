@@ -1,10 +1,11 @@
 /**
  * A map of per-key state with a cap on live keys and eviction of expired keys.
  *
- * - Values are bare state arrays, updated in place by the adapter (no wrapper object, no
- *   re-insertion), which keeps a 100,000-caller map small and every update O(1).
- * - Each operation advances a cursor over the map by a few entries and evicts the expired ones it
- *   passes (a clock sweep), so expired state never accumulates, without any per-call scan.
+ * - Values are state objects updated in place by the adapter (no wrapper, no re-insertion), which
+ *   keeps a 100,000-caller map small and an update of a known key one hash lookup.
+ * - Each insertion advances a cursor over the map by a few entries and evicts the expired ones it
+ *   passes (a clock sweep). Only insertions grow the map, so sweeping at their pace keeps expired
+ *   state from accumulating, without any per-call scan and at no cost to calls on known keys.
  * - A new key when the map is full first sweeps the whole map — but only when something can have
  *   expired: `minExpiry` is a lower bound on every entry's expiry (exact after a full sweep or a
  *   completed cursor cycle; updates only move expiries later). When the map is still full of
@@ -37,21 +38,14 @@ export class BoundedMap<V> {
   }
 
   /**
-   * Stores `value` under `key`. A new key when the cap is full of live state throws
-   * `StateCapacityError` and stores nothing.
+   * Stores `value` under `key`, which must not be in the map (update known keys in place). When
+   * the cap is full of live state, throws `StateCapacityError` and stores nothing.
    */
-  set(key: string, value: V, now: number): void {
-    if (!this.entries.has(key)) {
-      if (this.entries.size >= this.cap && !this.makeRoom(now)) throw new StateCapacityError();
-      const expiry = this.expiresAt(value);
-      if (expiry < this.minExpiry) this.minExpiry = expiry;
-    }
+  insert(key: string, value: V, now: number): void {
+    if (this.entries.size >= this.cap && !this.makeRoom(now)) throw new StateCapacityError();
+    const expiry = this.expiresAt(value);
+    if (expiry < this.minExpiry) this.minExpiry = expiry;
     this.entries.set(key, value);
-    this.step(now);
-  }
-
-  /** After an in-place update of an existing value: lets the sweep advance. */
-  touch(now: number): void {
     this.step(now);
   }
 
