@@ -387,3 +387,48 @@ describe("redaction through the CLI", () => {
     expect(outputs[0]!.stdout).toMatch(/"payload": "hmac-sha256:[0-9a-f]{64}"/);
   });
 });
+
+describe("check --batch --audit", () => {
+  it("records every decision in the log (and nothing without --audit); files no approval requests", () => {
+    const dir = join(tempDir(), "p");
+    expect(cli(["init", dir]).code).toBe(0);
+    const requests = [
+      {
+        action: "restart-deployment",
+        target: "dev/test-app",
+        params: { namespace: "dev", deployment: "test-app" },
+      },
+      {
+        action: "restart-deployment",
+        target: "prod/web-frontend",
+        params: { namespace: "prod", deployment: "web-frontend" },
+      },
+      { action: "no-such-action", target: "dev/test-app" },
+    ];
+    const input = `${requests.map((r) => JSON.stringify(r)).join("\n")}\n`;
+    const log = join(dir, "audit.jsonl");
+
+    const plain = cli(["check", "--batch", "-"], { cwd: dir, input });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(existsSync(log)).toBe(false);
+
+    const audited = cli(["check", "--batch", "-", "--audit"], { cwd: dir, input });
+    expect(audited.code, audited.stderr).toBe(0);
+    const decisions = audited.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { result: string });
+    expect(decisions.map((d) => d.result)).toEqual(["allow", "require_approval", "deny"]);
+    const all = lines(log).map(
+      (l) => JSON.parse(l) as { event_type: string; decision: string; action: string },
+    );
+    const events = all.filter((e) => e.event_type === "decision");
+    expect(events.map((e) => [e.action, e.decision])).toEqual(
+      requests.map((r, i) => [r.action, decisions[i]!.result]),
+    );
+    expect(cli(["audit", "verify"], { cwd: dir }).code).toBe(0);
+    // A what-if tool: no approval request was filed for the REQUIRE_APPROVAL.
+    expect(all.some((e) => e.event_type === "approval")).toBe(false);
+    expect(existsSync(join(dir, ".agent-safe", "approvals.db"))).toBe(false);
+  });
+});

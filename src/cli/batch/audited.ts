@@ -20,7 +20,8 @@ export async function runAuditedBatch(
   times: { defaultTime: EvalTime; forcedTime: EvalTime | null },
   write: (bytes: Uint8Array) => Promise<void>,
 ): Promise<void> {
-  const composed = await compose(opened);
+  // A what-if tool: decisions are recorded, but no tickets are issued and no approvals filed.
+  const composed = await compose(opened, { approvals: false });
   try {
     if (composed.audit === null)
       throw new Error("--audit: the audit log is disabled in agent-safe.yaml (audit.enabled: false)");
@@ -30,6 +31,7 @@ export async function runAuditedBatch(
       tickets: null,
       identity: null,
       keysConfigured: false,
+      approvals: null,
     });
     const out = new DecisionWriter();
     let lineNo = 1;

@@ -22,7 +22,7 @@ export async function runRunner(mode: "execute" | "dry-run", token: string, o: O
   const configured = opened.project.settings.runner ?? defaultRunnerSettings();
   const type = requested ?? configured.executor;
   const timeout = flagTimeout ?? configured.timeout_seconds;
-  const composed = await compose(opened);
+  const composed = await compose(opened, { approvals: false });
   try {
     if (composed.tickets === null)
       throw new UsageError(
