@@ -15,7 +15,7 @@ import {
 } from "../kubernetes/actions.js";
 import { kubeconfigFile, kubeconfigSource } from "../kubernetes/credentials.js";
 import { errorMessage, K8sApiError, K8sExecutorError, UnsupportedActionError } from "../kubernetes/errors.js";
-import { runPrechecksWith } from "../kubernetes/prechecks.js";
+import { refusedPrechecks, runPrechecksWith } from "../kubernetes/prechecks.js";
 import {
   type ClusterReader,
   type K8sObject,
@@ -265,13 +265,7 @@ export class KubectlExecutor implements Executor {
     try {
       ({ action, p } = this.params(ctx));
     } catch (e) {
-      // Refused parameters fail every precheck: nothing is asked of the cluster.
-      return ctx.action.prechecks.map((pc) => ({
-        name: pc.name,
-        passed: false,
-        message: errorMessage(e),
-        enforced: pc.enforce,
-      }));
+      return refusedPrechecks(ctx.action.prechecks, e);
     }
     const s = await this.session(ctx);
     try {

@@ -22,7 +22,7 @@ import { type ExecutorKubeDefaults, kubeconfigSource } from "./credentials.js";
 import { drainNode } from "./drain.js";
 import { errorMessage, K8sApiError, UnsupportedActionError } from "./errors.js";
 import { describeRequests } from "./plan.js";
-import { runPrechecksWith } from "./prechecks.js";
+import { refusedPrechecks, runPrechecksWith } from "./prechecks.js";
 import { arr, at, obj, str } from "./resources.js";
 import { planUndo, rolloutStatus } from "./rollout.js";
 import { captureWith } from "./state.js";
@@ -362,12 +362,7 @@ export class KubernetesExecutor implements Executor {
     try {
       ({ action, p } = this.params(ctx));
     } catch (e) {
-      return ctx.action.prechecks.map((pc) => ({
-        name: pc.name,
-        passed: false,
-        message: errorMessage(e),
-        enforced: pc.enforce,
-      }));
+      return refusedPrechecks(ctx.action.prechecks, e);
     }
     const api = await this.api(ctx);
     return runPrechecksWith(this.reader(api, ctx), action, p, ctx.action.prechecks, ctx.target, ctx.targetId);

@@ -365,3 +365,16 @@ export async function runPrechecksWith(
   }
   return out;
 }
+
+/** Refused parameters fail every precheck with the refusal: nothing is asked of the cluster. */
+export function refusedPrechecks(
+  prechecks: ReadonlyArray<{ name: string; enforce: boolean }>,
+  refusal: unknown,
+): PrecheckResult[] {
+  return prechecks.map((pc) => ({
+    name: pc.name,
+    passed: false,
+    message: errorMessage(refusal),
+    enforced: pc.enforce,
+  }));
+}
