@@ -19,6 +19,7 @@ import type { IdentityVerifier } from "../identity/verifier.js";
 import type { AuditSink } from "../pdp/pipeline.js";
 import type { TicketIssuer } from "../tickets/issuer.js";
 import { requestedEvent } from "./audit-events.js";
+import { alreadyDelivered, asOf, isRequester } from "./delivery.js";
 import { ApprovalError } from "./errors.js";
 import { type ActorInput, resolveActor } from "./identity.js";
 import { Notifiers } from "./notifiers/index.js";
@@ -367,28 +368,6 @@ export class ApprovalService {
       return result(claim.record, "already_delivered", alreadyDelivered(claim.record));
     return result(claim.record, "none", null);
   }
-}
-
-/** The record as it stands at `now`, without writing: a due pending request reads as expired. */
-function asOf(r: ApprovalRecord, now: number): ApprovalRecord {
-  if (r.status !== "pending" || now < r.expires_at) return r;
-  return { ...r, status: "expired", resolved_at: r.expires_at, resolved_by: "system" };
-}
-
-function alreadyDelivered(r: ApprovalRecord): string {
-  const t = r.ticket;
-  const when = t?.delivered_at == null ? "" : ` at ${new Date(t.delivered_at).toISOString()}`;
-  return `the ticket was already delivered${t?.delivered_to ? ` to ${t.delivered_to}` : ""}${when}; it is delivered once`;
-}
-
-/** The requester: the same agent with the same delegation chain. */
-function isRequester(r: ApprovalRecord, who: CallerIdentity): boolean {
-  const chain = who.delegation_chain.map((l) => l.agent_id);
-  return (
-    who.agent_id === r.caller &&
-    chain.length === r.caller_chain.length &&
-    chain.every((c, i) => c === r.caller_chain[i])
-  );
 }
 
 function checkId(requestId: string): string {
