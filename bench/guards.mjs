@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Guards } from "../dist/guards/guards.js";
 import { openStateBackend } from "../dist/state/factory.js";
-import { fmt, median, quantile } from "./lib.mjs";
+import { cleanupRedis, fmt, median, quantile } from "./lib.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 const REDIS_URL = process.env.AGENT_SAFE_BENCH_REDIS ?? "redis://127.0.0.1:6379";
@@ -166,7 +166,7 @@ export async function runGuardsBench() {
     } catch (err) {
       out.redis = { error: String(err?.message ?? err) };
     } finally {
-      await cleanupRedis(prefix);
+      await cleanupRedis(prefix, REDIS_URL);
     }
     out.million_burst = million("burst");
     out.million_steady = million("steady");
@@ -174,24 +174,6 @@ export async function runGuardsBench() {
     rmSync(dir, { recursive: true, force: true });
   }
   return out;
-}
-
-async function cleanupRedis(prefix) {
-  const { Redis } = await import("ioredis");
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await r.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== "0");
-  } catch {
-    // Redis down: nothing to clean.
-  } finally {
-    r.disconnect();
-  }
 }
 
 if (process.argv[2] === "--million-child") {

@@ -59,3 +59,22 @@ export function rng(seed) {
 export function fmt(n, digits = 2) {
   return Number.isFinite(n) ? Number(n.toFixed(digits)) : n;
 }
+
+/** Deletes every Redis key under `prefix` (a bench's own keys); a Redis that is down has none. */
+export async function cleanupRedis(prefix, url) {
+  const { Redis } = await import("ioredis");
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== "0");
+  } catch {
+    // Redis down: nothing to clean.
+  } finally {
+    r.disconnect();
+  }
+}

@@ -26,7 +26,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { fmt, median, quantile } from "./lib.mjs";
+import { cleanupRedis, fmt, median, quantile } from "./lib.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const DIST = pathToFileURL(`${process.env.AGENT_SAFE_BENCH_DIST ?? join(ROOT, "dist")}/`).href;
@@ -321,27 +321,9 @@ export async function runPipelineBench() {
   } catch (err) {
     out.redis = { error: String(err?.message ?? err) };
   } finally {
-    await cleanupRedis(prefix);
+    await cleanupRedis(prefix, REDIS_URL);
   }
   return out;
-}
-
-async function cleanupRedis(prefix) {
-  const { Redis } = await import("ioredis");
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await r.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== "0");
-  } catch {
-    // Redis down: nothing to clean.
-  } finally {
-    r.disconnect();
-  }
 }
 
 if (process.argv[2] === "--only") {

@@ -5,22 +5,15 @@
  * the audit log with a filesystem shipper: `runner dry-run|execute`, `audit show`,
  * `rollback show|check`, their exit codes, what they print, and that no secret is printed.
  */
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VaultFixture } from "../credentials/vault-fixture.js";
 import { type CliResult, cliAsync, tempDir } from "../helpers/cli.js";
 import { SECRET_VALUE, seedCluster } from "./k8s-fake/fixtures.js";
+import { hasKubectl } from "./k8s-fake/helpers.js";
 import { FakeK8s } from "./k8s-fake/server.js";
 import { ALLOW_ALL, INVENTORY, ROOT_TOKEN, startVault } from "./rig.js";
-
-let hasKubectl = true;
-try {
-  execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-} catch {
-  hasKubectl = false;
-}
 
 let k: FakeK8s;
 let vault: VaultFixture;

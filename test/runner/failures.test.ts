@@ -4,7 +4,6 @@
  * obtained, before the event is written, so the event says so), and nothing done that the audit
  * does not show (the fake API server's request log, moto and the Vault fixture are the witnesses).
  */
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import * as ec2 from "@aws-sdk/client-ec2";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -17,17 +16,10 @@ import type { VaultFixture } from "../credentials/vault-fixture.js";
 import { tempDir } from "../helpers/cli.js";
 import { tempKeys } from "../helpers/tokens.js";
 import { seedCluster } from "./k8s-fake/fixtures.js";
-import { processesWith, writes } from "./k8s-fake/helpers.js";
+import { hasKubectl, processesWith, writes } from "./k8s-fake/helpers.js";
 import { FakeK8s } from "./k8s-fake/server.js";
 import { clients, configureMoto, type Moto, startMoto, startStub } from "./moto.js";
 import { chainOk, ctxOf, openRig, type Rig, startVault } from "./rig.js";
-
-let hasKubectl = true;
-try {
-  execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-} catch {
-  hasKubectl = false;
-}
 
 const cache = tempDir("agent-safe-runner-fail-");
 let k: FakeK8s;

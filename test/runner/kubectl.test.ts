@@ -2,7 +2,6 @@
  * The kubectl executor, through the real `kubectl` binary, against the fake API server: every one
  * of the 20 Kubernetes actions, with the exact verb, path, patch content type and body asserted.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,15 +10,8 @@ import { KubectlExecutor } from "../../src/runner/executors/kubectl/executor.js"
 import { InvalidParameterError } from "../../src/runner/executors/kubernetes/errors.js";
 import type { ExecutionContext } from "../../src/runner/executors/types.js";
 import { context, LOG_SECRET, SECRET_VALUE, seedCluster, target } from "./k8s-fake/fixtures.js";
-import { alive, fakeKubectl, processesWith, readIf, writes } from "./k8s-fake/helpers.js";
+import { alive, fakeKubectl, hasKubectl, processesWith, readIf, writes } from "./k8s-fake/helpers.js";
 import { FakeK8s } from "./k8s-fake/server.js";
-
-let hasKubectl = true;
-try {
-  execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-} catch {
-  hasKubectl = false;
-}
 
 let root: string;
 let k: FakeK8s;

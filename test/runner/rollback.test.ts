@@ -4,7 +4,6 @@
  * goes back through the decision pipeline as a new request (so a rollback that policy now
  * forbids is denied), and an allowed one runs like any action, with its own ticket and records.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,15 +12,9 @@ import { KubectlExecutor } from "../../src/runner/executors/kubectl/executor.js"
 import { auditRollbackSource, planRollback, RollbackError } from "../../src/runner/index.js";
 import { tempDir } from "../helpers/cli.js";
 import { seedCluster } from "./k8s-fake/fixtures.js";
+import { hasKubectl } from "./k8s-fake/helpers.js";
 import { FakeK8s } from "./k8s-fake/server.js";
 import { ALLOW_ALL, ctxOf, openRig, type Rig } from "./rig.js";
-
-let hasKubectl = true;
-try {
-  execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-} catch {
-  hasKubectl = false;
-}
 
 const cache = tempDir("agent-safe-runner-rollback-");
 let k: FakeK8s;

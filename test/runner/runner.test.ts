@@ -4,7 +4,6 @@
  * (through the resolver), real kubectl against the fake API server over TLS, the audit log with
  * a filesystem shipper. Asserts the whole record: what ran, what the audit shows, the lease.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -13,16 +12,9 @@ import { DryRunExecutor } from "../../src/runner/index.js";
 import type { VaultFixture } from "../credentials/vault-fixture.js";
 import { tempDir } from "../helpers/cli.js";
 import { seedCluster } from "./k8s-fake/fixtures.js";
-import { writes } from "./k8s-fake/helpers.js";
+import { hasKubectl, writes } from "./k8s-fake/helpers.js";
 import { FakeK8s } from "./k8s-fake/server.js";
 import { chainOk, ctxOf, openRig, type Rig, startVault } from "./rig.js";
-
-let hasKubectl = true;
-try {
-  execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-} catch {
-  hasKubectl = false;
-}
 
 const cache = tempDir("agent-safe-runner-kcache-");
 let k: FakeK8s;

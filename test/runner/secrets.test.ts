@@ -6,7 +6,6 @@
  * token, the execution tickets and the caller's identity token. Everything runs for real:
  * decisions, kubectl against the fake API server over TLS, the AWS SDK against moto, Vault.
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as iam from "@aws-sdk/client-iam";
 import * as lambda from "@aws-sdk/client-lambda";
@@ -16,16 +15,10 @@ import { KubectlExecutor } from "../../src/runner/executors/kubectl/executor.js"
 import type { VaultFixture } from "../credentials/vault-fixture.js";
 import { tempDir } from "../helpers/cli.js";
 import { LOG_SECRET, SECRET_VALUE, seedCluster } from "./k8s-fake/fixtures.js";
+import { hasKubectl } from "./k8s-fake/helpers.js";
 import { FakeK8s } from "./k8s-fake/server.js";
 import { clients, configureMoto, type Moto, startMoto } from "./moto.js";
 import { ctxOf, openRig, type Rig, ROOT_TOKEN, startVault } from "./rig.js";
-
-let hasKubectl = true;
-try {
-  execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
-} catch {
-  hasKubectl = false;
-}
 
 const ENV = { DB_PASSWORD: "hunter2-lambda-env-secret", API_KEY: "sk_live_lambda_0123456789" };
 const cache = tempDir("agent-safe-runner-secrets-");

@@ -1,4 +1,5 @@
 /** Shared helpers of the kubectl and Kubernetes API executor tests. */
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FakeK8s } from "./server.js";
@@ -66,3 +67,13 @@ export function processesWith(needle: string): number[] {
 export function readIf(path: string): string | null {
   return existsSync(path) ? readFileSync(path, "utf8") : null;
 }
+
+/** Whether the image's kubectl is on PATH (the kubectl tests are skipped without it). */
+export const hasKubectl: boolean = (() => {
+  try {
+    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();

@@ -11,6 +11,7 @@ import {
   isK8sAction,
   type K8sAction,
   type K8sParams,
+  SECRET_OUTPUT_ACTIONS,
   validateParams,
 } from "../kubernetes/actions.js";
 import { kubeconfigFile, kubeconfigSource } from "../kubernetes/credentials.js";
@@ -135,7 +136,7 @@ export class KubectlExecutor implements Executor {
     } catch (e) {
       return done({ status: "error", output: "", error: errorMessage(e), details: { refused: true } });
     }
-    const secret = action === "get-secret" || action === "get-pod-logs";
+    const secret = SECRET_OUTPUT_ACTIONS.has(action);
     try {
       let step = actionStep(action, p);
       const deadline = started + ctx.timeoutMs;

@@ -13,6 +13,7 @@ import {
   MANAGED_BY,
   networkPolicyManifest,
   restartPatch,
+  SECRET_OUTPUT_ACTIONS,
   scaleHpaPatch,
   updateImagePatch,
   validateParams,
@@ -77,7 +78,7 @@ export class KubernetesExecutor implements Executor {
     } catch (e) {
       return done({ status: "error", output: "", error: errorMessage(e), details: { refused: true } });
     }
-    const secret = action === "get-secret" || action === "get-pod-logs";
+    const secret = SECRET_OUTPUT_ACTIONS.has(action);
     const signal = () =>
       AbortSignal.any([
         AbortSignal.timeout(Math.max(1, deadline - Date.now())),
