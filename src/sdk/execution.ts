@@ -2,7 +2,7 @@
  * The SDK's runner calls: execute a ticket, show what would run, plan and check a rollback. Each
  * builds the runner or the planner from the composed parts; the logic lives in `src/runner/`.
  */
-import { resolve } from "node:path";
+import { auditLogPath } from "../audit/settings.js";
 import type { ProjectConfig } from "../config/project.js";
 import type { PyObject } from "../core/pyvalue.js";
 import type { World } from "../core/world.js";
@@ -94,11 +94,11 @@ export async function dryRunTicket(
 }
 
 /** The log the composed writer appends to (or the project's configured one). */
-function auditLogPath(composed: Composed, project: ProjectConfig | null): string {
+function logOf(composed: Composed, project: ProjectConfig | null): string {
   const writerPath = (composed.audit as { path?: string } | null)?.path;
   if (writerPath !== undefined) return writerPath;
   if (project === null) throw new AgentSafeError("Rollback plans read the audit log: open a project");
-  return resolve(project.root, project.settings.audit?.path ?? "./audit.jsonl");
+  return auditLogPath(project);
 }
 
 export async function planRollbackFor(
@@ -107,7 +107,7 @@ export async function planRollbackFor(
   world: World,
   auditId: string,
 ): Promise<RollbackPlan> {
-  const source = await auditRollbackSource(auditLogPath(composed, project));
+  const source = await auditRollbackSource(logOf(composed, project));
   try {
     return planRollback(auditId, source, world, new Date(composed.parts.clock()));
   } finally {

@@ -1,5 +1,5 @@
 /** The rollback commands. */
-import { resolve } from "node:path";
+import { auditLogPath } from "../../audit/settings.js";
 import { openProject } from "../../config/open-project.js";
 import type { PyObject } from "../../core/pyvalue.js";
 import { DecisionPipeline } from "../../pdp/pipeline.js";
@@ -13,7 +13,7 @@ type Options = Record<string, unknown>;
 export async function runRollback(mode: "show" | "check", auditId: string, o: Options): Promise<void> {
   const opened = await openProject({ overrides: projectOverrides(o), cache: o.cache !== false });
   printWarnings(opened.warnings);
-  const logPath = resolve(opened.project.root, opened.project.settings.audit?.path ?? "./audit.jsonl");
+  const logPath = auditLogPath(opened.project);
   const source = await auditRollbackSource(logPath);
   let plan: ReturnType<typeof planRollback>;
   try {
